@@ -1,0 +1,44 @@
+"""The checks: one function per requirement, each judging an Exchange.
+
+Checks know nothing of pytest or of the HTTP client: they take plain data
+(:class:`~ipadlogin_conformance.exchange.Exchange`) and return findings, so the
+same functions judge a live response, a replayed cassette and a fault.
+:func:`judge_login` applies every check that fits one call of POST /iPadLogin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..exchange import Exchange
+from ..verdict import Finding
+from .decision import expected_outcome
+from .envelope import Decision, Envelope, judge_envelope, read_envelope
+from .method import other_method_refused
+from .policy import Expect, Policy, Profile
+from .qr import qr_image_decodes
+from .timing import answered_in_time, latency_within_budget, p95
+
+__all__ = [
+    "Decision",
+    "Envelope",
+    "Expect",
+    "Policy",
+    "Profile",
+    "judge_login",
+    "latency_within_budget",
+    "other_method_refused",
+    "p95",
+    "qr_image_decodes",
+    "read_envelope",
+]
+
+
+def judge_login(exchange: Exchange, expect: Expect, requirement_ids: Iterable[str], policy: Policy) -> list[Finding]:
+    """Judge one POST /iPadLogin: its request class's requirements, the envelope, the time."""
+    envelope = read_envelope(exchange, policy.profile)
+    findings = [expected_outcome(exchange, envelope, expect, rid) for rid in requirement_ids]
+    findings.append(answered_in_time(exchange, policy))
+    if exchange.response is not None:
+        findings += judge_envelope(exchange, envelope)
+    return findings

@@ -1,0 +1,50 @@
+"""DATA-3: the qrCodeUrl serves a PNG that a real decoder reads as a QR code."""
+
+from __future__ import annotations
+
+import io
+
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+
+from ..exchange import Exchange, header
+from ..verdict import Finding, Outcome, not_verified, violated
+
+MAX_SIDE_PX = 4096
+"""Larger images are refused before decoding: a QR code needs far less, a bomb far more."""
+
+
+def qr_image_decodes(exchange: Exchange, *, unreachable: bool = False) -> Finding:
+    """GET qrCodeUrl: HTTP 200, image/png, and a QR code in the picture.
+
+    ``unreachable`` marks a transport error before any answer (refused, no
+    such host): the suite cannot see that host, which is not the server's fault.
+    """
+    response = exchange.response
+    if response is None:
+        if unreachable:
+            return not_verified("DATA-3", f"the QR host could not be reached: {exchange.error}", exchange)
+        return violated("DATA-3", f"no answer from the QR URL: {exchange.error}", exchange)
+    if response.status != 200:
+        return violated("DATA-3", f"GET qrCodeUrl answered HTTP {response.status}", exchange)
+    content_type = (header(response.headers, "content-type") or "").split(";")[0].strip().lower()
+    if content_type != "image/png":
+        return violated("DATA-3", f"GET qrCodeUrl answered Content-Type {content_type or 'missing'!r}, not image/png", exchange)
+    if response.truncated:
+        return violated("DATA-3", "the QR image is larger than the suite reads", exchange)
+    text = _decode_qr(response.body)
+    if text is None:
+        return violated("DATA-3", "the image at qrCodeUrl holds no QR code a decoder can read", exchange)
+    return Finding("DATA-3", Outcome.PASS, f"QR code decodes to {text[:80]!r}", exchange)
+
+
+def _decode_qr(png: bytes) -> str | None:
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG" or max(image.size) > MAX_SIDE_PX:
+                return None
+            image.load()
+            results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return results[0].text if results else None
