@@ -46,6 +46,12 @@ def spec_sha256() -> str:
     return hashlib.sha256(spec_bytes()).hexdigest()
 
 
+def seed_example_wcid() -> str:
+    """The wcId of the page's request example: the account the reference server knows."""
+    examples = load_openapi()["paths"]["/iPadLogin"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    return examples["reLogin"]["value"]["wcId"]
+
+
 @cache
 def _registry() -> Registry:
     resource = Resource.from_contents(load_openapi(), default_specification=DRAFT202012)

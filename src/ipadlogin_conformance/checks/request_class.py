@@ -1,0 +1,41 @@
+"""Which requirement governs a request body, and the outcome it must get.
+
+Generated and recorded requests are judged by the class of their body, so a
+property test and a replayed cassette apply the same rule as the hand-written
+cases: a body without ``type`` is REQ-4, a non-numeric ``type`` REQ-5, and so on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .policy import Expect
+
+LATER_REVISION_FIELDS = frozenset({"proxy", "proxyIp", "proxyUser", "proxyPassword"})
+"""Fields a later revision of the page added with types of its own: a server
+that has moved on may validate them, so a random value there decides nothing."""
+
+_NUMERIC = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def classify(body: Any) -> tuple[Expect, tuple[str, ...]]:
+    """The outcome a valid-token request with this JSON body must get, and the requirements saying so."""
+    if not isinstance(body, dict):
+        return Expect.FAILURE, ("REQ-8",)
+    if "type" not in body:
+        return Expect.FAILURE, ("REQ-4",)
+    kind = body["type"]
+    if kind is None or isinstance(kind, (bool, dict, list)) or (isinstance(kind, str) and not _NUMERIC.match(kind)):
+        return Expect.FAILURE, ("REQ-5",)
+    if isinstance(kind, str) or kind != 2:
+        return Expect.FAILURE, ("REQ-6",)
+    if "wcId" in body and not isinstance(body["wcId"], str):
+        return Expect.FAILURE, ("REQ-6",)
+    extras = set(body) - {"type", "wcId"}
+    if body.get("wcId") or extras & LATER_REVISION_FIELDS:
+        return Expect.ANSWER, ("REQ-7",) if body.get("wcId") else ("REQ-3",)
+    ids = ["AUTH-3", "REQ-2" if "wcId" in body else "REQ-1"]
+    if extras:
+        ids.append("REQ-3")
+    return Expect.SUCCESS, tuple(ids)

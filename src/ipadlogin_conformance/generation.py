@@ -1,0 +1,112 @@
+"""Generated cases: schemathesis reads openapi.yaml, this module turns its cases into our requests.
+
+The suite sends every case with its own client (one transport, one budget,
+one redaction) and judges it with the same checks as the hand-written cases.
+The expectation of a case comes from its body (:func:`~.checks.request_class.classify`),
+not from schemathesis's positive/negative label: what matters is what this
+API promises for that body. Schemathesis's status-code checks presume REST
+errors (4xx); the envelope-aware checks registered here replace them for the
+schemathesis CLI too (``SCHEMATHESIS_HOOKS=ipadlogin_conformance.generation``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+from schemathesis.generation.meta import REQUEST_SHAPE_PROBES
+
+from .checks import Expect, judge_login
+from .checks.policy import Policy
+from .checks.request_class import classify
+from .exchange import Exchange, ReceivedResponse, SentRequest
+from .redaction import PLACEHOLDER
+from .spec import spec_path
+from .verdict import Outcome
+
+
+@dataclass(frozen=True)
+class GeneratedRequest:
+    body: bytes | None
+    content_type: str | None
+    with_token: bool
+    """False for the coverage phase's "missing Authorization" probe."""
+    case_id: str
+    expect: Expect
+    requirements: tuple[str, ...]
+
+
+def load_schema(*, examples: int, seed: int | None, positive: bool = True) -> Any:
+    """openapi.yaml as a schemathesis schema, configured for this API.
+
+    The token never reaches schemathesis: it sees a placeholder, which the
+    sender swaps for the real token. Method probes are off (METH-1 has its
+    own tests) and the Content-Type probes are filtered out (REQ-10 has its
+    own cases): both send valid bodies, which judge nothing here.
+    """
+    config = {
+        "headers": {"Authorization": PLACEHOLDER},
+        # The judge fixture deliberately collects findings across all generated
+        # cases of the test: Hypothesis's function-scoped-fixture warning
+        # does not apply, and schemathesis can only suppress all checks.
+        "suppress-health-check": ["all"],
+        "generation": {"max-examples": examples, "database": "none", "mode": "all" if positive else "negative", "no-shrink": True},
+        "phases": {"stateful": {"enabled": False}, "coverage": {"unexpected-methods": []}},
+    }
+    if seed is not None:
+        config["seed"] = seed
+    schema = schemathesis.openapi.from_path(spec_path(), config=schemathesis.Config.from_dict(config))
+    schema.hook("filter_case")(_not_a_request_shape_probe)
+    return schema
+
+
+def _not_a_request_shape_probe(ctx: Any, case: Any) -> bool:
+    # case._meta, not case.meta: reading .meta here would validate the case again.
+    return getattr(case._meta.phase.data, "scenario", None) not in REQUEST_SHAPE_PROBES
+
+
+def to_request(case: Any) -> GeneratedRequest:
+    """What to send for a case, and the outcome the API must give it."""
+    kwargs = case.as_transport_kwargs(base_url="http://generated.invalid")
+    headers = kwargs["headers"]
+    if "json" in kwargs:
+        body: bytes | None = json.dumps(kwargs["json"], allow_nan=False).encode("utf-8")
+    else:
+        data = kwargs.get("data")
+        body = data.encode("utf-8") if isinstance(data, str) else data
+    with_token = "Authorization" in headers
+    if not with_token:
+        expect, requirements = Expect.FAILURE, ("AUTH-1",)
+    else:
+        expect, requirements = classify(_parsed(body))
+    return GeneratedRequest(body, headers.get("Content-Type"), with_token, case.id, expect, requirements)
+
+
+_UNPARSABLE = object()
+
+
+def _parsed(body: bytes | None) -> Any:
+    try:
+        return json.loads(body) if body else _UNPARSABLE
+    except ValueError:
+        return _UNPARSABLE
+
+
+@schemathesis.check
+def outcome_fits_request_class(ctx: Any, response: Any, case: Any) -> None:
+    """The envelope-aware replacement of negative_data_rejection and positive_data_acceptance.
+
+    For the schemathesis CLI: the same judgement as the suite's, on its response.
+    """
+    request = to_request(case)
+    exchange = Exchange(
+        SentRequest(case.method, case.path, (), request.body),
+        ReceivedResponse(response.status_code, tuple((k, v[0]) for k, v in response.headers.items()), response.content or b"", response.elapsed * 1000),
+        elapsed_ms=response.elapsed * 1000,
+    )
+    findings = judge_login(exchange, request.expect, request.requirements, Policy())
+    broken = [f"{f.requirement}: {f.detail}" for f in findings if f.outcome is Outcome.FAIL]
+    if broken:
+        raise AssertionError("\n".join(broken))

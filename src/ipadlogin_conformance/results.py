@@ -1,0 +1,132 @@
+"""What a run found, added up per requirement: the input of every report.
+
+Each test produces a :class:`TestRecord` (plain data, so it travels from an
+xdist worker to the controller with the test's report); the controller merges
+the records into one :class:`RunResults`. Passing findings are only counted;
+problems keep their evidence, a few per requirement.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Level, load_catalog
+from .verdict import Finding, Outcome, worst
+
+EVIDENCE_PER_REQUIREMENT = 5
+
+
+@dataclass
+class TestRecord:
+    """The findings, requests and latencies of one test."""
+
+    test_id: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    requests: int = 0
+    successes: int = 0
+    refused: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    seed: int | None = None
+
+    def add(self, findings: list[Finding]) -> None:
+        self.findings.extend(findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Compact: passing findings lose their exchange."""
+        return {
+            "test_id": self.test_id,
+            "findings": [
+                finding.to_dict() if finding.is_problem or finding.outcome is Outcome.NOT_VERIFIED
+                else {"requirement": finding.requirement, "outcome": finding.outcome.value}
+                for finding in self.findings
+            ],
+            "requests": self.requests,
+            "successes": self.successes,
+            "refused": self.refused,
+            "latencies_ms": self.latencies_ms,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestRecord:
+        return cls(
+            test_id=data["test_id"],
+            findings=[Finding.from_dict(item) for item in data["findings"]],
+            requests=data["requests"],
+            successes=data["successes"],
+            refused=data["refused"],
+            latencies_ms=list(data["latencies_ms"]),
+            seed=data["seed"],
+        )
+
+
+@dataclass
+class RequirementResult:
+    requirement_id: str
+    counts: Counter = field(default_factory=Counter)
+    evidence: list[tuple[str, int | None, Finding]] = field(default_factory=list)
+    """(test id, Hypothesis seed, finding) for the first problems and non-verifications."""
+    tests: set[str] = field(default_factory=set)
+
+    @property
+    def outcome(self) -> Outcome:
+        return worst(Outcome(name) for name in self.counts)
+
+    @property
+    def checks(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class RunResults:
+    requirements: dict[str, RequirementResult] = field(
+        default_factory=lambda: {r.id: RequirementResult(r.id) for r in load_catalog()}
+    )
+    requests: int = 0
+    successes: int = 0
+    refused: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    tests: int = 0
+
+    def merge(self, record: TestRecord) -> None:
+        self.tests += 1
+        self.requests += record.requests
+        self.successes += record.successes
+        self.refused += record.refused
+        self.latencies_ms.extend(record.latencies_ms)
+        for finding in record.findings:
+            self.add(finding, record.test_id, record.seed)
+
+    def add(self, finding: Finding, test_id: str = "", seed: int | None = None) -> None:
+        result = self.requirements[finding.requirement]
+        result.counts[finding.outcome.value] += 1
+        result.tests.add(test_id)
+        if finding.outcome is not Outcome.PASS and len(result.evidence) < EVIDENCE_PER_REQUIREMENT:
+            result.evidence.append((test_id, seed, finding))
+
+    def verdict(self, requirement_id: str) -> Outcome:
+        return self.requirements[requirement_id].outcome
+
+    def blocking(self, warnings_as_errors: bool) -> list[str]:
+        """The requirement IDs that make the run fail."""
+        bad = {Outcome.FAIL, Outcome.WARN} if warnings_as_errors else {Outcome.FAIL}
+        return [rid for rid, result in self.requirements.items() if result.outcome in bad]
+
+    def overall(self, warnings_as_errors: bool) -> Outcome:
+        if self.blocking(warnings_as_errors):
+            return Outcome.FAIL
+        if any(result.outcome is Outcome.WARN for result in self.requirements.values()):
+            return Outcome.WARN
+        return Outcome.PASS
+
+
+def is_blocking(finding: Finding, warnings_as_errors: bool) -> bool:
+    if finding.outcome is Outcome.FAIL:
+        return True
+    return warnings_as_errors and finding.outcome is Outcome.WARN
+
+
+def level_of(requirement_id: str) -> Level:
+    return load_catalog()[requirement_id].level
