@@ -99,7 +99,10 @@ def outcome_fits_request_class(ctx: Any, response: Any, case: Any) -> None:
     """The envelope-aware replacement of negative_data_rejection and positive_data_acceptance.
 
     For the schemathesis CLI: the same judgement as the suite's, on its response.
+    Method and Content-Type probes are not login calls: METH-1 and REQ-10 judge those.
     """
+    if case.method.upper() != "POST" or not _not_a_request_shape_probe(None, case):
+        return
     request = to_request(case)
     exchange = Exchange(
         SentRequest(case.method, case.path, (), request.body),

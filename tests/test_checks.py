@@ -1,0 +1,150 @@
+"""The checks on hand-made exchanges: each requirement blamed alone, each level honoured.
+
+The fault catalog proves the checks against real broken servers; these cases
+pin the rules that make its verdicts precise (one requirement per defect).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import segno
+from PIL import Image
+
+from ipadlogin_conformance.checks import Expect, Policy, Profile, judge_login, other_method_refused, qr_image_decodes
+from ipadlogin_conformance.checks.request_class import classify
+from ipadlogin_conformance.checks.timing import latency_within_budget, p95
+from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.verdict import Outcome
+
+SUCCESS = {"code": "1000", "message": "登录成功", "data": {"wId": "w-1", "qrCodeUrl": "http://127.0.0.1/q.png"}}
+FAILURE = {"code": "1001", "message": "用户名或密码错误", "data": None}
+
+
+def exchange(body: object, status: int = 200, content_type: str = "application/json", method: str = "POST") -> Exchange:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Exchange(
+        SentRequest(method, "http://127.0.0.1/iPadLogin", (), b'{"type":2}'),
+        ReceivedResponse(status, (("Content-Type", content_type),), raw, 1.0),
+        elapsed_ms=1.0,
+    )
+
+
+def problems(ex: Exchange, expect: Expect = Expect.SUCCESS, ids: tuple[str, ...] = ("REQ-1",), profile: Profile = Profile.STRICT) -> dict[str, str]:
+    findings = judge_login(ex, expect, ids, Policy(profile=profile))
+    return {f.requirement: f.outcome.value for f in findings if f.outcome is not Outcome.PASS}
+
+
+def test_correct_answers_pass() -> None:
+    assert problems(exchange(SUCCESS)) == {}
+    assert problems(exchange(FAILURE), Expect.FAILURE, ("REQ-4",)) == {}
+    assert problems(exchange({**FAILURE, "code": "10001", "extra": 1}), Expect.FAILURE, ("REQ-4",)) == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({**SUCCESS, "code": 1000}, {"ENV-3": "fail"}),
+        ({"code": "1000", "msg": "ok", "data": SUCCESS["data"]}, {"ENV-2": "fail"}),
+        ({**SUCCESS, "message": 7}, {"ENV-4": "fail"}),
+        ({**SUCCESS, "data": json.dumps(SUCCESS["data"])}, {"ENV-5": "fail"}),
+        ({**SUCCESS, "data": {"qrCodeUrl": "http://h/q.png"}}, {"DATA-1": "fail"}),
+        ({**SUCCESS, "data": {"wId": "", "qrCodeUrl": "http://h/q.png"}}, {"DATA-1": "fail"}),
+        ({**SUCCESS, "data": {"wId": "w", "qrCodeUrl": "/q.png"}}, {"DATA-2": "fail"}),
+        ({**SUCCESS, "data": {"wId": "w", "qrCodeUrl": "ftp://h/q.png"}}, {"DATA-2": "fail"}),
+    ],
+)
+def test_a_malformed_success_is_blamed_on_one_requirement(body: dict, expected: dict) -> None:
+    assert problems(exchange(body)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        ({**FAILURE, "data": {}}, 200, {"ENV-7": "warn"}),
+        ({**FAILURE, "data": SUCCESS["data"]}, 200, {"ENV-7": "fail"}),
+        ({**FAILURE, "code": "4001"}, 200, {"ENV-6": "warn"}),
+        ({**FAILURE, "code": "1000"}, 200, {"ENV-5": "fail", "REQ-4": "fail"}),
+        (FAILURE, 401, {"ENV-8": "warn"}),
+        (FAILURE, 500, {"ENV-8": "fail", "REQ-4": "fail"}),
+        ({"detail": [{"msg": "field required"}]}, 422, {"ENV-2": "fail", "ENV-8": "warn"}),
+    ],
+)
+def test_a_malformed_failure_is_blamed_on_its_requirement(body: dict, status: int, expected: dict) -> None:
+    assert problems(exchange(body, status), Expect.FAILURE, ("REQ-4",)) == expected
+
+
+def test_the_form_of_the_answer_is_env_1() -> None:
+    assert problems(exchange(SUCCESS, content_type="text/html")) == {"ENV-1": "fail"}
+    assert problems(exchange(b"<html>oops</html>", 400, "text/html"), Expect.FAILURE, ("REQ-8",)) == {"ENV-1": "fail", "ENV-8": "warn"}
+    assert problems(exchange(json.dumps(FAILURE).encode() + b"garbage"), Expect.FAILURE, ("REQ-8",)) == {"ENV-1": "fail"}
+
+
+def test_the_lenient_profile_warns_for_the_tables_errata() -> None:
+    body = {"code": 1000, "msg": "ok", "data": SUCCESS["data"]}
+    assert problems(exchange(body), profile=Profile.LENIENT) == {"ENV-2": "warn", "ENV-3": "warn"}
+    assert problems(exchange(body), profile=Profile.STRICT) == {"ENV-2": "fail", "ENV-3": "fail"}
+
+
+def test_expectations() -> None:
+    assert problems(exchange(FAILURE), Expect.SUCCESS, ("AUTH-3",)) == {"AUTH-3": "fail"}
+    assert problems(exchange(SUCCESS), Expect.FAILURE, ("AUTH-1",)) == {"AUTH-1": "fail"}
+    assert problems(exchange(SUCCESS), Expect.FAILURE, ("REQ-6",)) == {"REQ-6": "warn"}
+    assert problems(exchange(FAILURE), Expect.ANSWER, ("REQ-9",)) == {}
+    dropped = Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error="connection reset", elapsed_ms=3)
+    assert problems(dropped, Expect.ANSWER, ("REQ-9",)) == {"REQ-9": "fail"}
+    hung = Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error="timed out", timed_out=True, elapsed_ms=10_000)
+    assert problems(hung, Expect.ANSWER, ("REQ-7",)) == {"REQ-7": "fail", "TIME-1": "fail"}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"type": 2}, (Expect.SUCCESS, ("AUTH-3", "REQ-1"))),
+        ({"type": 2, "wcId": ""}, (Expect.SUCCESS, ("AUTH-3", "REQ-2"))),
+        ({"type": 2.0, "deviceType": "ipad"}, (Expect.SUCCESS, ("AUTH-3", "REQ-1", "REQ-3"))),
+        ({"type": 2, "wcId": "wxid_a"}, (Expect.ANSWER, ("REQ-7",))),
+        ({"wcId": ""}, (Expect.FAILURE, ("REQ-4",))),
+        ({"type": "abc"}, (Expect.FAILURE, ("REQ-5",))),
+        ({"type": True}, (Expect.FAILURE, ("REQ-5",))),
+        ({"type": "2"}, (Expect.FAILURE, ("REQ-6",))),
+        ({"type": 3}, (Expect.FAILURE, ("REQ-6",))),
+        ({"type": 2, "wcId": 5}, (Expect.FAILURE, ("REQ-6",))),
+        ([{"type": 2}], (Expect.FAILURE, ("REQ-8",))),
+    ],
+)
+def test_request_classes(body: object, expected: tuple) -> None:
+    assert classify(body) == expected
+
+
+def test_other_methods() -> None:
+    assert other_method_refused(exchange(FAILURE, 405, method="GET")).outcome is Outcome.PASS
+    assert other_method_refused(exchange(SUCCESS, 200, method="GET")).outcome is Outcome.WARN
+    assert other_method_refused(exchange(b"", 500, "text/plain", method="GET")).outcome is Outcome.WARN
+    assert other_method_refused(exchange(b"", 501, "text/plain", method="BREW"), method_is_standard=False).outcome is Outcome.PASS
+    assert other_method_refused(exchange(b"", 501, "text/plain", method="PUT")).outcome is Outcome.WARN
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_qr_image_must_decode_as_a_qr_code() -> None:
+    qr = io.BytesIO()
+    segno.make("https://login.weixin.qq.com/l/w-1").save(qr, kind="png", scale=4)
+    assert qr_image_decodes(exchange(qr.getvalue(), content_type="image/png")).outcome is Outcome.PASS
+    blank = _png(Image.new("RGB", (64, 64), "white"))
+    assert qr_image_decodes(exchange(blank, content_type="image/png")).outcome is Outcome.WARN
+    assert qr_image_decodes(exchange(qr.getvalue(), content_type="text/html")).outcome is Outcome.WARN
+    unreachable = Exchange(SentRequest("GET", "http://nowhere.invalid/q.png"), None, error="cannot connect")
+    assert qr_image_decodes(unreachable, unreachable=True).outcome is Outcome.NOT_VERIFIED
+
+
+def test_latency_budget() -> None:
+    assert p95([float(i) for i in range(1, 101)]) == 95.0
+    assert latency_within_budget([10.0] * 99 + [5000.0], Policy(latency_budget_ms=100)).outcome is Outcome.PASS
+    assert latency_within_budget([300.0] * 20, Policy(latency_budget_ms=100)).outcome is Outcome.WARN
