@@ -69,6 +69,9 @@ def test_a_malformed_success_is_blamed_on_one_requirement(body: dict, expected: 
         ({**FAILURE, "code": "1000"}, 200, {"ENV-5": "fail", "REQ-4": "fail"}),
         (FAILURE, 401, {"ENV-8": "warn"}),
         (FAILURE, 500, {"ENV-8": "fail", "REQ-4": "fail"}),
+        (b"Internal Server Error", 500, {"ENV-8": "fail", "REQ-4": "fail"}),
+        ({**FAILURE, "code": 1001}, 200, {"ENV-3": "fail"}),
+        ({"Code": "1001", "Message": "x", "Data": None}, 200, {"ENV-2": "fail"}),
         ({"detail": [{"msg": "field required"}]}, 422, {"ENV-2": "fail", "ENV-8": "warn"}),
     ],
 )
@@ -80,6 +83,9 @@ def test_the_form_of_the_answer_is_env_1() -> None:
     assert problems(exchange(SUCCESS, content_type="text/html")) == {"ENV-1": "fail"}
     assert problems(exchange(b"<html>oops</html>", 400, "text/html"), Expect.FAILURE, ("REQ-8",)) == {"ENV-1": "fail", "ENV-8": "warn"}
     assert problems(exchange(json.dumps(FAILURE).encode() + b"garbage"), Expect.FAILURE, ("REQ-8",)) == {"ENV-1": "fail"}
+    # The decision of a JSON object followed by other bytes is still read: only the form is broken.
+    assert problems(exchange(json.dumps(SUCCESS).encode() + b"\n<!-- 0.4ms -->")) == {"ENV-1": "fail"}
+    assert problems(exchange(json.dumps(SUCCESS).encode() + b"<!--"), Expect.FAILURE, ("AUTH-1",)) == {"ENV-1": "fail", "AUTH-1": "fail"}
 
 
 def test_the_lenient_profile_warns_for_the_tables_errata() -> None:
@@ -103,8 +109,10 @@ def test_expectations() -> None:
     ("body", "expected"),
     [
         ({"type": 2}, (Expect.SUCCESS, ("AUTH-3", "REQ-1"))),
-        ({"type": 2, "wcId": ""}, (Expect.SUCCESS, ("AUTH-3", "REQ-2"))),
-        ({"type": 2.0, "deviceType": "ipad"}, (Expect.SUCCESS, ("AUTH-3", "REQ-1", "REQ-3"))),
+        ({"type": 2.0}, (Expect.SUCCESS, ("REQ-1",))),
+        ({"type": 2, "wcId": ""}, (Expect.SUCCESS, ("REQ-2",))),
+        ({"type": 2.0, "deviceType": "ipad"}, (Expect.SUCCESS, ("REQ-3",))),
+        ({"type": 2, "wcId": "", "deviceType": "ipad"}, (Expect.ANSWER, ("REQ-2", "REQ-3"))),
         ({"type": 2, "wcId": "wxid_a"}, (Expect.ANSWER, ("REQ-7",))),
         ({"wcId": ""}, (Expect.FAILURE, ("REQ-4",))),
         ({"type": "abc"}, (Expect.FAILURE, ("REQ-5",))),

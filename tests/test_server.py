@@ -438,6 +438,7 @@ PROBES: dict[str, Probe] = {
     "trailing-garbage": lambda c, u: _env(login(c, u)) is None,
     "truncated-json-failures": lambda c, u: _env(login(c, u, headers=NO_AUTH)) is None,
     "success-201": lambda c, u: login(c, u).status_code == 201,
+    "message-null": lambda c, u: (e := _env(login(c, u)))["message"] is None and e["code"] == "1000",
     "failure-code-1000": lambda c, u: _code(c, u, {"type": 2, "wcId": "no such id!"}) == "1000",
     "failure-success-data": lambda c, u: "wId" in (_env(login(c, u, headers=NO_AUTH))["data"] or {}),
     "failure-data-empty-object": lambda c, u: _env(login(c, u, headers=NO_AUTH))["data"] == {},
@@ -456,6 +457,8 @@ PROBES: dict[str, Probe] = {
     "empty-token-accepted": lambda c, u: _code(c, u, headers={"Authorization": ""}) == "1000",
     "type-missing-accepted": lambda c, u: _code(c, u, {"wcId": ""}) == "1000",
     "type-wrong-type-accepted": lambda c, u: all(_code(c, u, {"type": t}) == "1000" for t in ("abc", None, [])),
+    "type-float-refused": lambda c, u: _code(c, u, content=b'{"type": 2.0}', headers={**AUTH, "Content-Type": "application/json"})
+    != "1000",
     "type-string-accepted": lambda c, u: _code(c, u, {"type": "2"}) == "1000",
     "type-other-int-accepted": lambda c, u: _code(c, u, {"type": 3}) == "1000",
     "wcid-number-coerced": lambda c, u: _code(c, u, {"type": 2, "wcId": 12345}) == "1000",
@@ -466,6 +469,7 @@ PROBES: dict[str, Probe] = {
     "proxy-required": lambda c, u: _code(c, u, {"type": 2}) != "1000",
     "charset-rejected": lambda c, u: _code(
         c, u, headers={**AUTH, "Content-Type": "application/json; charset=utf-8"}) != "1000",
+    "known-wcid-rejected": lambda c, u: _code(c, u, {"type": 2, "wcId": "wxid_wl9qchkanp9u22"}) == "1001",
     "relogin-hang": _hangs,
     "slow": lambda c, u: _min_latency(c, u) >= 0.3,
     "get-500": lambda c, u: c.get(f"{u}/iPadLogin").status_code == 500,
@@ -485,7 +489,7 @@ PROBES: dict[str, Probe] = {
 #: Entries that deliberately change the answer to a valid first login ({"type": 2}, valid token).
 CHANGES_VALID_LOGIN = {
     "code-int", "msg-key", "pascal-keys", "data-json-string", "text-html-content-type", "trailing-garbage",
-    "success-201", "no-wid", "empty-wid", "no-qr-url", "relative-qr-url", "ftp-qr-url", "data-uri-qr-url", "qr-404",
+    "success-201", "message-null", "no-wid", "empty-wid", "no-qr-url", "relative-qr-url", "ftp-qr-url", "data-uri-qr-url", "qr-404",
     "proxy-required", "extra-fields", "pretty-json", "english-messages", "qr-url-query",
 }
 #: Entries that deliberately change the answer to a request without Authorization.
@@ -500,7 +504,8 @@ def test_every_catalog_entry_has_a_probe_and_valid_ids() -> None:
     assert PROBES.keys() == CATALOG.keys()
     ids = re.compile(r"(ENV|DATA|AUTH|REQ|TIME|METH)-\d+")
     for fault in CATALOG.values():
-        assert (fault.kind == "fault") == bool(fault.breaks), fault.name
+        # A fault breaks a MUST (breaks) or only SHOULDs (warns); a variation breaks nothing.
+        assert bool(fault.breaks or fault.warns) if fault.kind == "fault" else not fault.breaks, fault.name
         assert all(ids.fullmatch(i) for i in fault.breaks + fault.warns), fault.name
         assert fault.description and (fault.judge or fault.shape or fault.finish), fault.name
 

@@ -14,6 +14,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from .redaction import PLACEHOLDER
+
 Headers = tuple[tuple[str, str], ...]
 
 
@@ -54,14 +56,16 @@ class Exchange:
 
     def curl(self) -> str:
         """A shell line that sends the same request (secrets already replaced)."""
-        parts = ["curl", "-sS", "-X", self.request.method, self.request.url]
+        parts = [shlex.quote(part) for part in ("curl", "-sS", "-X", self.request.method, self.request.url)]
         for name, value in self.request.headers:
-            parts += ["-H", f"{name}: {value}"]
+            if value == PLACEHOLDER:
+                # The redacted token: double quotes, so the shell fills it in.
+                parts += ["-H", f'"{name}: {PLACEHOLDER}"']
+            else:
+                parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.request.body is not None:
-            parts += ["--data-binary", self.request.body.decode("utf-8", "backslashreplace")]
-        line = " ".join(shlex.quote(part) for part in parts)
-        # A redacted token stands as "$IPADLOGIN_TOKEN": let the shell expand it.
-        return line.replace("'Authorization: $IPADLOGIN_TOKEN'", '"Authorization: $IPADLOGIN_TOKEN"')
+            parts += ["--data-binary", shlex.quote(self.request.body.decode("utf-8", "backslashreplace"))]
+        return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {

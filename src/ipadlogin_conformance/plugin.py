@@ -11,23 +11,29 @@ every finding and the verdicts do not depend on how the run was split.
 from __future__ import annotations
 
 import socket
+import ssl
 from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
+from .cassette import CASSETTE_NAME, CassetteWriter
 from .catalog import load_catalog
-from .checks import Expect, judge_login, latency_within_budget
+from .checks import Expect
+from .judgement import judge_into, label_login, label_other_method, label_qr
 from .evidence import describe
 from .exchange import Exchange
 from .results import RunResults, TestRecord, is_blocking
 from .spec import seed_example_wcid
 from .settings import OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
-from .target import Target, TargetConfig
+from .parallel import SharedBudgetDir, budget_state_file
+from .reports import JUNIT_XML, ReportsDirError, RunProgress, prepare_reports_dir, write_reports
+from .target import Target, TargetConfig, tls_verify
 from .verdict import Finding
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -46,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(f"--{option.name}", **kwargs)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's junitxml reads --junitxml (see _prepare_reports)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements the test checks")
     try:
@@ -59,9 +66,12 @@ def pytest_configure(config: pytest.Config) -> None:
     global _active_settings
     _active_settings = settings
     if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(RunReporter(config), "ipadlogin-run-reporter")
+        reports = _prepare_reports(config, settings)
+        config.pluginmanager.register(RunReporter(config, reports=reports), "ipadlogin-run-reporter")
+        if settings.rate_limit is not None or settings.success_budget is not None:
+            config.pluginmanager.register(SharedBudgetDir(), "ipadlogin-shared-budget")
     if not settings.embedded and not hasattr(config, "workerinput"):
-        _require_reachable(settings.base_url, settings.request_timeout_s)
+        _require_reachable(settings)
 
 
 _active_settings: Settings | None = None
@@ -78,14 +88,50 @@ def active_settings() -> Settings:
     return _active_settings
 
 
-def _require_reachable(base_url: str, timeout_s: float) -> None:
-    """A TCP connection only: the suite sends no request but POST /iPadLogin and GET qrCodeUrl."""
+def _require_reachable(settings: Settings) -> None:
+    """A TCP connection, and for https the TLS handshake, only: the suite sends no request but POST /iPadLogin and GET qrCodeUrl."""
+    base_url = settings.base_url
     parts = urlsplit(base_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        socket.create_connection((parts.hostname, port), timeout=min(timeout_s, 10)).close()
+        with socket.create_connection((parts.hostname, port), timeout=min(settings.request_timeout_s, 10)) as sock:
+            if parts.scheme == "https":
+                context = httpx.create_ssl_context(verify=tls_verify(_target_config(settings, base_url, "")))
+                context.wrap_socket(sock, server_hostname=parts.hostname).close()
+    except ssl.SSLCertVerificationError as error:
+        raise pytest.UsageError(
+            f"cannot reach {base_url}: its TLS certificate is not trusted ({error.verify_message}); "
+            "give --ca-bundle FILE, or --insecure to skip the check"
+        ) from None
     except OSError as error:
         raise pytest.UsageError(f"cannot reach {base_url}: {error.strerror or error}") from None
+
+
+def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
+    """Whether this run writes reports; if so the reports dir must be writable now, not after the run.
+
+    junit.xml goes there too unless --junitxml says otherwise. A run of only
+    the project's self-tests writes none (it would overwrite a conformance run's).
+    """
+    if config.option.collectonly or not _may_run_suite(config):
+        return False
+    try:
+        prepare_reports_dir(settings.reports_dir)
+    except ReportsDirError as error:
+        raise pytest.UsageError(str(error)) from None
+    if config.option.xmlpath is None:
+        config.option.xmlpath = str(settings.reports_dir / JUNIT_XML)
+    return True
+
+
+def _may_run_suite(config: pytest.Config) -> bool:
+    """Whether a path given to pytest holds the conformance tests (a --pyargs module name counts)."""
+    suite = SUITE_DIR.resolve()
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if not path.exists() or path == suite or suite in path.parents or path in suite.parents:
+            return True
+    return False
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -118,20 +164,23 @@ def ipadlogin_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def target(ipadlogin_settings: Settings) -> Iterator[Target]:
-    """The server under test: the given base URL, or the embedded reference server."""
+def target(ipadlogin_settings: Settings, pytestconfig: pytest.Config) -> Iterator[Target]:
+    """The server under test: the given base URL, or the embedded reference server (one per xdist worker)."""
     settings = ipadlogin_settings
-    budget = Budget(settings.rate_limit, settings.success_budget)
-    if not settings.embedded:
-        with Target(_target_config(settings, settings.base_url, settings.token), budget) as client:
-            yield client
-        return
-    from .server import DEFAULT_DEV_TOKEN, start_reference_server
+    budget = Budget(settings.rate_limit, settings.success_budget, budget_state_file(pytestconfig))
+    try:
+        if not settings.embedded:
+            with Target(_target_config(settings, settings.base_url, settings.token), budget) as client:
+                yield client
+            return
+        from .server import DEFAULT_DEV_TOKEN, start_reference_server
 
-    token = settings.token or DEFAULT_DEV_TOKEN
-    with start_reference_server(token=token) as server:
-        with Target(_target_config(settings, server.url, token), budget) as client:
-            yield client
+        token = settings.token or DEFAULT_DEV_TOKEN
+        with start_reference_server(token=token) as server:
+            with Target(_target_config(settings, server.url, token), budget) as client:
+                yield client
+    finally:
+        budget.close()
 
 
 def _target_config(settings: Settings, base_url: str, token: str) -> TargetConfig:
@@ -154,12 +203,18 @@ class Judge:
 
     def login(self, exchange: Exchange, expect: Expect, *requirement_ids: str) -> list[Finding]:
         """One POST /iPadLogin: the request class's requirements, envelope and time."""
-        exchange.labels.update(expect=expect.value, requirements=list(requirement_ids))
-        if exchange.response is not None:
-            self.record.latencies_ms.append(exchange.elapsed_ms)
-        return self.add(judge_login(exchange, expect, requirement_ids, self.settings.policy))
+        return judge_into(self.record, label_login(exchange, expect, requirement_ids), self.settings.policy)
+
+    def other_method(self, exchange: Exchange, *, method_is_standard: bool = True) -> list[Finding]:
+        """Another method on /iPadLogin (METH-1)."""
+        return judge_into(self.record, label_other_method(exchange, method_is_standard=method_is_standard), self.settings.policy)
+
+    def qr(self, exchange: Exchange, unreachable: bool) -> list[Finding]:
+        """GET qrCodeUrl (DATA-3); ``unreachable``: the host could not be reached at all."""
+        return judge_into(self.record, label_qr(exchange, unreachable=unreachable), self.settings.policy)
 
     def add(self, findings: list[Finding] | Finding) -> list[Finding]:
+        """A finding the test states itself, not judged from an exchange (kept as is by a replay)."""
         findings = [findings] if isinstance(findings, Finding) else findings
         self.record.add(findings)
         return findings
@@ -167,6 +222,9 @@ class Judge:
 
 @pytest.fixture
 def judge(request: pytest.FixtureRequest, target: Target, ipadlogin_settings: Settings) -> Iterator[Judge]:
+    stalled = target.stalled()
+    if stalled:
+        pytest.skip(f"not sent: {stalled}")
     record = request.node.stash.setdefault(RECORD, TestRecord(test_id=request.node.nodeid))
     before = (target.budget.usage.requests, target.budget.usage.successes, target.budget.usage.refused)
     yield Judge(record, target, ipadlogin_settings)
@@ -179,10 +237,11 @@ def judge(request: pytest.FixtureRequest, target: Target, ipadlogin_settings: Se
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Fail the test when its findings break a MUST (or a SHOULD, with --warnings-as-errors)."""
+    result = not_sent = None
     try:
         result = yield
-    except BudgetExhausted as error:
-        pytest.skip(f"not sent: {error} (a live target is protected by --success-budget)")
+    except BudgetExhausted as error:  # also TargetStalled
+        not_sent = f"not sent: {error}"
     record = item.stash.get(RECORD, None)
     if record is not None:
         settings = item.config.stash[SETTINGS]
@@ -190,7 +249,10 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         if blocking:
             shown = _first_per_requirement(blocking)
             message = "\n\n".join(describe(finding, record.seed) for finding in shown)
-            pytest.fail(f"{len(blocking)} finding(s) break the contract:\n\n{message}", pytrace=False)
+            then = f"\n\nthen {not_sent}" if not_sent else ""
+            pytest.fail(f"{len(blocking)} finding(s) break the contract:\n\n{message}{then}", pytrace=False)
+    if not_sent:
+        pytest.skip(not_sent)
     return result
 
 
@@ -213,38 +275,59 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 class RunReporter:
     """On the controller: merges the tests' records, closes the run, prints the table."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, reports: bool = False) -> None:
         self.settings = config.stash[SETTINGS]
         self.results = config.stash[RESULTS]
+        self.reports = reports
+        """Whether this run writes the reports (see _prepare_reports)."""
+        self.progress = RunProgress(self.settings.warnings_as_errors)
+        self.written: list[Path] = []
+        self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if reports else None
+        """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, REPORT_ATTRIBUTE, None)
+        record = None
         if data is not None:
-            self.results.merge(TestRecord.from_dict(data))
+            record = TestRecord.from_dict(data)
+            self.results.merge(record)
+            if self.cassette is not None:
+                self.cassette.add(record)
+            delattr(report, REPORT_ATTRIBUTE)  # pytest keeps every report to the end; the exchanges are on disk now
+        self.progress.observe(report, record)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.results.tests:
-            return
-        self.results.add(latency_within_budget(self.results.latencies_ms, self.settings.policy), "run")
-        if self.results.blocking(self.settings.warnings_as_errors) and session.exitstatus == 0:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.results.tests:
+            self.results.close(self.settings.policy)
+            if self.results.blocking(self.settings.warnings_as_errors) and session.exitstatus == 0:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.reports:  # also after Ctrl-C or a crash: marked incomplete
+            run = self.progress.finish(session)
+            self.written = write_reports(self.results, self.settings, run=run)
+            if self.cassette is not None and self.cassette.close(self.results, run) is not None:
+                self.written.append(self.cassette.path)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        results, settings = self.results, self.settings
-        if not results.tests:
-            return
-        write = terminalreporter.write_line
-        terminalreporter.section("iPadLogin conformance")
-        target = settings.base_url or "embedded reference server"
-        write(f"target {target} · profile {settings.profile.value}")
-        write(f"{'requirement':<12}{'level':<8}{'verdict':<14}{'checks':>8}  statement")
-        for requirement in load_catalog():
-            result = results.requirements[requirement.id]
-            verdict = result.outcome.value
-            markup = {"fail": {"red": True, "bold": True}, "warn": {"yellow": True}, "pass": {"green": True}}.get(verdict, {})
-            terminalreporter.write(f"{requirement.id:<12}{requirement.level.value:<8}")
-            terminalreporter.write(f"{verdict:<14}", **markup)
-            write(f"{result.checks:>8}  {requirement.statement[:70]}")
-        budget = "no cap" if settings.success_budget is None else f"budget {settings.success_budget}"
-        write(f"requests {results.requests} · successes {results.successes} ({budget}) · not sent (budget spent) {results.refused}")
-        write(f"overall: {results.overall(settings.warnings_as_errors).value.upper()}")
+        if self.results.tests:
+            write_table(terminalreporter, self.results, self.settings)
+        if self.written:
+            terminalreporter.write_line(f"reports: {', '.join(str(path) for path in self.written)}")
+
+
+def write_table(terminalreporter: Any, results: RunResults, settings: Settings) -> None:
+    """The per-requirement table; ``terminalreporter`` needs section(), write() and write_line() (replay passes its own)."""
+    write = terminalreporter.write_line
+    terminalreporter.section("iPadLogin conformance")
+    target = settings.base_url or "embedded reference server"
+    write(f"target {target} · profile {settings.profile.value}")
+    write(f"{'requirement':<12}{'level':<8}{'verdict':<14}{'checks':>8}  statement")
+    for requirement in load_catalog():
+        result = results.requirements[requirement.id]
+        verdict = result.outcome.value
+        markup = {"fail": {"red": True, "bold": True}, "warn": {"yellow": True}, "pass": {"green": True}}.get(verdict, {})
+        terminalreporter.write(f"{requirement.id:<12}{requirement.level.value:<8}")
+        terminalreporter.write(f"{verdict:<14}", **markup)
+        write(f"{result.checks:>8}  {requirement.statement[:70]}")
+    budget = "no cap" if settings.success_budget is None else f"budget {settings.success_budget}"
+    write(f"requests {results.requests} · successes {results.successes} ({budget}) · not sent (budget spent) {results.refused}")
+    write(f"overall: {results.overall(settings.warnings_as_errors).value.upper()}")

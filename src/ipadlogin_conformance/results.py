@@ -3,7 +3,8 @@
 Each test produces a :class:`TestRecord` (plain data, so it travels from an
 xdist worker to the controller with the test's report); the controller merges
 the records into one :class:`RunResults`. Passing findings are only counted;
-problems keep their evidence, a few per requirement.
+problems keep their evidence, a few per requirement. A record also carries
+every exchange its test judged, once, which the run's cassette stores.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Level, load_catalog
+from .checks.policy import Policy
+from .checks.timing import latency_within_budget
+from .exchange import Exchange
 from .verdict import Finding, Outcome, worst
 
 EVIDENCE_PER_REQUIREMENT = 5
@@ -20,7 +24,7 @@ EVIDENCE_PER_REQUIREMENT = 5
 
 @dataclass
 class TestRecord:
-    """The findings, requests and latencies of one test."""
+    """The findings, requests and latencies of one test, and every exchange it judged."""
 
     test_id: str = ""
     findings: list[Finding] = field(default_factory=list)
@@ -29,36 +33,64 @@ class TestRecord:
     refused: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     seed: int | None = None
+    exchanges: list[Exchange] = field(default_factory=list)
+    """The judged exchanges, each once, labeled with how they were judged (see :mod:`.judgement`)."""
+    direct: list[int] = field(default_factory=list)
+    """Indexes in ``findings`` of findings a test added itself, not judged from an exchange."""
 
     def add(self, findings: list[Finding]) -> None:
+        """Findings the test states itself (e.g. "no QR URL to fetch"): a replay keeps them as they are."""
+        self.direct.extend(range(len(self.findings), len(self.findings) + len(findings)))
+        self.findings.extend(findings)
+
+    def add_judged(self, exchange: Exchange, findings: list[Finding]) -> None:
+        """An exchange and the findings judged from its labels: a replay judges it again."""
+        self.exchanges.append(exchange)
         self.findings.extend(findings)
 
     def to_dict(self) -> dict[str, Any]:
-        """Compact: passing findings lose their exchange."""
+        """Plain data; each exchange is stored once and findings refer to it by index."""
+        index = {id(exchange): i for i, exchange in enumerate(self.exchanges)}
+
+        def finding(item: Finding) -> dict[str, Any]:
+            data: dict[str, Any] = {"requirement": item.requirement, "outcome": item.outcome.value, "detail": item.detail}
+            if item.exchange is not None:
+                position = index.get(id(item.exchange))
+                data["exchange"] = item.exchange.to_dict() if position is None else position
+            return data
+
         return {
             "test_id": self.test_id,
-            "findings": [
-                finding.to_dict() if finding.is_problem or finding.outcome is Outcome.NOT_VERIFIED
-                else {"requirement": finding.requirement, "outcome": finding.outcome.value}
-                for finding in self.findings
-            ],
+            "findings": [finding(item) for item in self.findings],
             "requests": self.requests,
             "successes": self.successes,
             "refused": self.refused,
             "latencies_ms": self.latencies_ms,
             "seed": self.seed,
+            "exchanges": [exchange.to_dict() for exchange in self.exchanges],
+            "direct": self.direct,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TestRecord:
+        exchanges = [Exchange.from_dict(item) for item in data.get("exchanges", [])]
+
+        def finding(item: dict[str, Any]) -> Finding:
+            exchange = item.get("exchange")
+            if isinstance(exchange, int):
+                return Finding(item["requirement"], Outcome(item["outcome"]), item.get("detail", ""), exchanges[exchange])
+            return Finding.from_dict(item)
+
         return cls(
             test_id=data["test_id"],
-            findings=[Finding.from_dict(item) for item in data["findings"]],
+            findings=[finding(item) for item in data["findings"]],
             requests=data["requests"],
             successes=data["successes"],
             refused=data["refused"],
             latencies_ms=list(data["latencies_ms"]),
             seed=data["seed"],
+            exchanges=exchanges,
+            direct=list(data.get("direct", [])),
         )
 
 
@@ -105,6 +137,10 @@ class RunResults:
         result.tests.add(test_id)
         if finding.outcome is not Outcome.PASS and len(result.evidence) < EVIDENCE_PER_REQUIREMENT:
             result.evidence.append((test_id, seed, finding))
+
+    def close(self, policy: Policy) -> None:
+        """The run-level judgement, once every record is merged: TIME-2 over all answered logins."""
+        self.add(latency_within_budget(self.latencies_ms, policy), "run")
 
     def verdict(self, requirement_id: str) -> Outcome:
         return self.requirements[requirement_id].outcome

@@ -1,30 +1,45 @@
 """The client towards a target: the only code that sends requests.
 
-It reads at most ``max_body_bytes`` of any answer and gives up at the request
-timeout even on a server that trickles bytes, never follows a redirect of the
-POST, never sends the token to another host, and turns every transport error
-into an Exchange the checks can judge. Secrets are redacted before the
-Exchange is built.
+It reads at most ``max_body_bytes`` of an answer to POST /iPadLogin and
+``max_qr_bytes`` of the QR image (counted after inflating, see :mod:`.decoding`),
+gives up at the request timeout even on a server that trickles bytes, never
+follows a redirect of the POST, never sends the token to another host, and
+turns every transport error into an Exchange the checks can judge. Secrets
+are redacted before the Exchange is built.
+
+Once a request to an origin got no complete answer within the timeout, no
+further request is sent there (:class:`TargetStalled`): TIME-1 has failed,
+and a stalled server would otherwise hold the run for a timeout per request.
 """
 
 from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from . import __version__
-from .budget import Budget
+from .budget import Budget, BudgetExhausted
 from .checks.envelope import Decision, read_envelope
+from .decoding import ACCEPT_ENCODING, DecodingError, decoded
 from .exchange import Exchange, ReceivedResponse, SentRequest
 from .redaction import Redactor
 
 LOGIN_PATH = "/iPadLogin"
 VALID_TOKEN = object()
 """Marker for "send the configured token" (so tests never hold the secret)."""
+
+
+class TargetStalled(BudgetExhausted):
+    """A request was not sent: an earlier one to the same origin got no complete answer in time.
+
+    A kind of spent budget (the run waits out one timeout per origin), so
+    whatever skips a test for the success budget skips it for this too.
+    """
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,17 @@ class TargetConfig:
     request_timeout_s: float = 10.0
     verify_tls: bool = True
     ca_bundle: str | None = None
-    max_body_bytes: int = 1 << 20
+    max_body_bytes: int = 64 * 1024
+    """An envelope is a few hundred bytes. Every judged exchange stays in its test's
+    record until the run ends, so this cap, times the requests, bounds the memory."""
+    max_qr_bytes: int = 1 << 20
+
+
+def tls_verify(config: TargetConfig) -> bool | ssl.SSLContext:
+    """How the target's certificate is checked: httpx's default CAs, the given bundle, or not at all."""
+    if config.verify_tls and config.ca_bundle:
+        return ssl.create_default_context(cafile=config.ca_bundle)
+    return config.verify_tls
 
 
 class Target:
@@ -45,15 +70,14 @@ class Target:
         self.budget = budget or Budget()
         self.redactor = Redactor(config.token)
         self.login_url = urljoin(config.base_url.rstrip("/") + "/", LOGIN_PATH.lstrip("/"))
-        verify: bool | ssl.SSLContext = config.verify_tls
-        if config.verify_tls and config.ca_bundle:
-            verify = ssl.create_default_context(cafile=config.ca_bundle)
         self._client = httpx.Client(
             timeout=httpx.Timeout(config.request_timeout_s),
-            verify=verify,
+            verify=tls_verify(config),
             follow_redirects=False,
-            headers={"User-Agent": f"ipadlogin-conformance/{__version__}"},
+            headers={"User-Agent": f"ipadlogin-conformance/{__version__}", "Accept-Encoding": ACCEPT_ENCODING},
         )
+        self._stalled: dict[tuple[str, str], str] = {}
+        """Origin (scheme, host:port) -> why no more requests go there."""
 
     def close(self) -> None:
         self._client.close()
@@ -87,20 +111,38 @@ class Target:
             headers[token_header] = self.config.token
         elif token is not None:
             headers[token_header] = str(token)
-        self.budget.before_request(may_succeed)
+        self._refuse_if_stalled(self.login_url)
+        reserved = self.budget.before_request(may_succeed)
         exchange = self.send(method, self.login_url, headers, body)
-        self.budget.after_response(read_envelope(exchange).decision is Decision.ACCEPTED)
+        self.budget.after_response(read_envelope(exchange).decision is Decision.ACCEPTED, reserved)
         return exchange
 
     def fetch_qr(self, url: str) -> tuple[Exchange, bool]:
         """GET qrCodeUrl without credentials; returns the exchange and whether the host was unreachable."""
+        self._refuse_if_stalled(url)
         self.budget.before_request(may_succeed=False)
-        exchange = self.send("GET", url, {}, None, follow_redirects=True)
+        exchange = self.send("GET", url, {}, None, follow_redirects=True, limit=self.config.max_qr_bytes)
         unreachable = exchange.response is None and exchange.labels.get("connect_error", False)
         return exchange, unreachable
 
+    def stalled(self, url: str | None = None) -> str | None:
+        """Why requests to the origin of ``url`` (default: the login URL) are no longer sent, if they are not."""
+        return self._stalled.get(_origin(url or self.login_url))
+
+    def _refuse_if_stalled(self, url: str) -> None:
+        reason = self.stalled(url)
+        if reason is not None:
+            raise TargetStalled(reason)
+
     def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, *, follow_redirects: bool = False
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        *,
+        follow_redirects: bool = False,
+        limit: int | None = None,
     ) -> Exchange:
         """One request, read within the size cap and the total deadline, as a redacted Exchange."""
         sent = SentRequest(method, url, self.redactor.headers(list(headers.items())), body)
@@ -110,7 +152,7 @@ class Target:
             request = self._client.build_request(method, url, headers=headers, content=body)
             response = self._client.send(request, stream=True, follow_redirects=follow_redirects)
             try:
-                received, timed_out = self._read(response, started, deadline)
+                received, timed_out = self._read(response, started, deadline, limit or self.config.max_body_bytes)
             finally:
                 response.close()
         except httpx.TimeoutException as error:
@@ -119,36 +161,43 @@ class Target:
             return self._failed(sent, started, f"cannot connect: {error}", connect_error=True)
         except httpx.TooManyRedirects as error:
             return self._failed(sent, started, f"redirect loop: {error}")
+        except DecodingError as error:
+            return self._failed(sent, started, str(error))
         except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as error:
             return self._failed(sent, started, f"{type(error).__name__}: {error}")
         elapsed_ms = (time.perf_counter() - started) * 1000
+        if timed_out:
+            self._stall(url)
         return Exchange(sent, received, timed_out=timed_out, elapsed_ms=elapsed_ms,
                         error="timed out while reading the body" if timed_out else None)
 
-    def _read(self, response: httpx.Response, started: float, deadline: float) -> tuple[ReceivedResponse, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        truncated = timed_out = False
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self.config.max_body_bytes:
-                truncated = True
+    def _read(self, response: httpx.Response, started: float, deadline: float, limit: int) -> tuple[ReceivedResponse, bool]:
+        """The body, inflated, cut at ``limit`` bytes (raw and inflated) and at the deadline."""
+        raw = _Metered(response.iter_raw(), limit, deadline)
+        body = bytearray()
+        for piece in decoded(raw, response.headers.get("content-encoding")):
+            body += piece[: limit + 1 - len(body)]
+            if len(body) > limit:
                 break
-            if time.perf_counter() > deadline:
-                timed_out = True
-                break
-        body = b"".join(chunks)[: self.config.max_body_bytes]
+        truncated = len(body) > limit or raw.over_limit
+        del body[limit:]
         received = ReceivedResponse(
             status=response.status_code,
             headers=self.redactor.headers(response.headers.multi_items()),
-            body=self.redactor.data(body),
+            body=self.redactor.data(bytes(body)),
             elapsed_ms=(time.perf_counter() - started) * 1000,
             truncated=truncated,
         )
-        return received, timed_out
+        return received, raw.timed_out
+
+    def _stall(self, url: str) -> None:
+        scheme, netloc = origin = _origin(url)
+        reason = f"an earlier request to {scheme}://{netloc} got no complete answer within {self.config.request_timeout_s:g} s"
+        self._stalled.setdefault(origin, reason)
 
     def _failed(self, sent: SentRequest, started: float, error: str, *, timed_out: bool = False, connect_error: bool = False) -> Exchange:
+        if timed_out:
+            self._stall(sent.url)
         return Exchange(
             sent,
             None,
@@ -158,3 +207,29 @@ class Target:
             labels={"connect_error": True} if connect_error else {},
         )
 
+
+class _Metered:
+    """Raw chunks of a body until it passes ``limit`` bytes or the deadline."""
+
+    def __init__(self, chunks: Iterator[bytes], limit: int, deadline: float) -> None:
+        self._chunks = chunks
+        self._limit = limit
+        self._deadline = deadline
+        self.size = 0
+        self.over_limit = self.timed_out = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.size += len(chunk)
+            yield chunk
+            if self.size > self._limit:
+                self.over_limit = True
+                return
+            if time.perf_counter() > self._deadline:
+                self.timed_out = True
+                return
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()

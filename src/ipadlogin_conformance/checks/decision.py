@@ -37,4 +37,4 @@ def _describe(exchange: Exchange, envelope: Envelope) -> str:
     assert response is not None
     if envelope.decision is Decision.UNKNOWN:
         return f"HTTP {response.status} without an envelope ({excerpt(response.body, 120)!r})"
-    return f"HTTP {response.status} with code {envelope.body.get('code', envelope.body.get('Code'))!r}"
+    return f"HTTP {response.status} with code {envelope.code!r}"

@@ -36,6 +36,8 @@ class Envelope:
     body: Any = None
     parse_error: str | None = None
     decision: Decision = Decision.UNKNOWN
+    code: Any = None
+    """The code as sent, under any key case: what the decision was read from."""
     errata: list[Finding] = field(default_factory=list)
     """Warnings for the page's errata that the lenient profile accepted."""
 
@@ -48,17 +50,35 @@ def read_envelope(exchange: Exchange, profile: Profile = Profile.STRICT) -> Enve
     try:
         body = json.loads(response.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        return Envelope(parse_error=f"not JSON: {error}")
-    envelope = Envelope(body=body, decision=_decision(body))
+        code = _code(_leading_value(response.body))
+        return Envelope(parse_error=f"not JSON: {error}", decision=_decision(code), code=code)
+    code = _code(body)
+    envelope = Envelope(body=body, decision=_decision(code), code=code)
     if profile is Profile.LENIENT and isinstance(body, dict):
         envelope.body, envelope.errata = _accept_errata(body, exchange)
     return envelope
 
 
-def _decision(body: Any) -> Decision:
+def _leading_value(raw: bytes) -> Any:
+    """The JSON value a body that is not JSON starts with (an envelope, then a debug comment, say).
+
+    Such a body still breaks ENV-1; but its code says what the server decided,
+    and a requirement about that decision is not broken by the bytes after it.
+    """
+    try:
+        value, _ = json.JSONDecoder().raw_decode(raw.decode("utf-8", "replace").lstrip())
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
+def _code(body: Any) -> Any:
     if not isinstance(body, dict):
-        return Decision.UNKNOWN
-    code = next((value for key, value in body.items() if key.lower() == "code"), None)
+        return None
+    return next((value for key, value in body.items() if key.lower() == "code"), None)
+
+
+def _decision(code: Any) -> Decision:
     if code is None or isinstance(code, bool):
         return Decision.UNKNOWN
     return Decision.ACCEPTED if str(code) == SUCCESS_CODE else Decision.REJECTED
@@ -121,9 +141,13 @@ def envelope_matches_schema(exchange: Exchange, envelope: Envelope) -> list[Find
 
 
 def failure_code_documented(exchange: Exchange, envelope: Envelope) -> Finding:
-    """ENV-6: a failure code the page documents."""
+    """ENV-6: a failure code the page documents.
+
+    Only a string code is compared: a code of another type, or none, is
+    ENV-3's or ENV-2's (the same rule as the schema's: the type is the cause).
+    """
     code = envelope.body.get("code")
-    if code in DOCUMENTED_FAILURE_CODES:
+    if not isinstance(code, str) or code in DOCUMENTED_FAILURE_CODES:
         return passed("ENV-6", exchange)
     return violated("ENV-6", f"failure code {code!r} is not one of the documented {DOCUMENTED_FAILURE_CODES}", exchange)
 
@@ -152,7 +176,13 @@ def status_fits_outcome(exchange: Exchange, envelope: Envelope) -> Finding:
 
 
 def judge_envelope(exchange: Exchange, envelope: Envelope) -> list[Finding]:
-    """Every envelope requirement that applies to one response of POST /iPadLogin."""
+    """Every envelope requirement that applies to one response of POST /iPadLogin.
+
+    A 5xx is a crash, not an answer: it breaks ENV-8 (and the request's own
+    requirement, see decision.py), and the form of its body is not judged.
+    """
+    if exchange.response.status >= 500:
+        return [status_fits_outcome(exchange, envelope)]
     findings = [json_object_body(exchange, envelope), status_fits_outcome(exchange, envelope)]
     findings += envelope.errata
     if not isinstance(envelope.body, dict):

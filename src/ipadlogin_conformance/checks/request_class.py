@@ -35,7 +35,14 @@ def classify(body: Any) -> tuple[Expect, tuple[str, ...]]:
     extras = set(body) - {"type", "wcId"}
     if body.get("wcId") or extras & LATER_REVISION_FIELDS:
         return Expect.ANSWER, ("REQ-7",) if body.get("wcId") else ("REQ-3",)
-    ids = ["AUTH-3", "REQ-2" if "wcId" in body else "REQ-1"]
+    # A refusal is blamed on what the body adds to {"type": 2}; AUTH-3 (the
+    # token is accepted) only on that body itself, the one no other rule can refuse.
+    if extras and "wcId" in body:
+        return Expect.ANSWER, ("REQ-2", "REQ-3")  # two additions: a refusal could not say which one
     if extras:
-        ids.append("REQ-3")
-    return Expect.SUCCESS, tuple(ids)
+        return Expect.SUCCESS, ("REQ-3",)
+    if "wcId" in body:
+        return Expect.SUCCESS, ("REQ-2",)
+    if isinstance(kind, float):
+        return Expect.SUCCESS, ("REQ-1",)  # 2.0: the value 2, written as a fraction
+    return Expect.SUCCESS, ("AUTH-3", "REQ-1")

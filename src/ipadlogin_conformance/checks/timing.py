@@ -17,10 +17,15 @@ def answered_in_time(exchange: Exchange, policy: Policy) -> Finding:
     return passed("TIME-1", exchange)
 
 
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """A percentile by the nearest-rank method (``fraction`` 0.5 is the median); reports use it too."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
 def p95(latencies_ms: Sequence[float]) -> float:
     """The 95th percentile by the nearest-rank method."""
-    ordered = sorted(latencies_ms)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+    return percentile(latencies_ms, 0.95)
 
 
 def latency_within_budget(latencies_ms: Sequence[float], policy: Policy) -> Finding:

@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 
 from ..checks import Expect
-from ..exchange import json_dumps
+from ..exchange import Exchange, json_dumps
+from ..target import VALID_TOKEN, Target
 
 TOKENS = ("valid", "none", "empty", "unknown")
 UNKNOWN_TOKEN = "ipadlogin-conformance-unknown-token-0000"
@@ -77,3 +78,16 @@ def parse_cases(text: str) -> list[Case]:
 @cache
 def load_cases() -> tuple[Case, ...]:
     return tuple(parse_cases(resources.files(__package__).joinpath("cases.yaml").read_text("utf-8")))
+
+
+def send(case: Case, target: Target) -> Exchange:
+    """Send a case through the target (the suite's test and the vendor guide's examples alike)."""
+    tokens = {"valid": VALID_TOKEN, "none": None, "empty": "", "unknown": UNKNOWN_TOKEN}
+    return target.login(
+        case.body,
+        token=tokens[case.token],
+        token_header=case.token_header,
+        content_type=case.content_type,
+        content_type_header=case.content_type_header,
+        may_succeed=case.expect is not Expect.FAILURE,
+    )

@@ -1,0 +1,1 @@
+"""The side-by-side benchmark (``python -m bench.run``); not part of the installed package."""

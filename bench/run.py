@@ -1,0 +1,385 @@
+"""The side-by-side benchmark: every figure and ratio measured in one run, on this machine.
+
+    .venv/bin/python -m bench.run [--examples 500] [--seconds 5] [--skip-slow]
+
+Loopback only; every load loop is bounded in count and time. Needs the
+``bench`` extra (psutil) and, for the server section, ``wrk``; Prism
+(``npm i -g @stoplight/prism-cli``) is measured when it is installed.
+Figures go to stdout; ``--json FILE`` also writes them as data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "openapi.yaml"
+SUITE = "src/ipadlogin_conformance/suite"
+PROPERTIES = f"{SUITE}/test_properties.py"
+TOKEN = "ipadlogin-dev-token"  # the reference server's public development token
+CHECKS = "not_a_server_error,content_type_conformance,response_schema_conformance,outcome_fits_request_class"
+SEED = 20240601
+BODY = b'{"type":2}'
+HEADERS = {"Authorization": TOKEN, "Content-Type": "application/json"}
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_server(app: str, *faults: str) -> Iterator[str]:
+    """``python -m bench.servers APP`` (or the reference server with faults); yields its URL."""
+    if faults:
+        from ipadlogin_conformance.server import start_reference_server
+
+        with start_reference_server(token=TOKEN, faults=faults) as server:
+            yield server.url
+        return
+    # stderr dropped: schemathesis's coverage phase sends requests uvicorn calls invalid, and says so.
+    process = subprocess.Popen([sys.executable, "-m", "bench.servers", app], cwd=ROOT, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    try:
+        line = process.stdout.readline().decode()  # type: ignore[union-attr]
+        match = re.search(r"ready at (\S+)", line)
+        if not match:
+            raise RuntimeError(f"bench server {app} did not start: {line!r}")
+        yield match.group(1)
+    finally:
+        process.stdin.close()  # type: ignore[union-attr]
+        process.wait(10)
+
+
+@contextmanager
+def prism(port: int) -> Iterator[str | None]:
+    """Prism's mock of the same spec, static examples, logging errors only; None when not installed."""
+    binary = shutil.which("prism")
+    if binary is None:
+        yield None
+        return
+    process = subprocess.Popen([binary, "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port), "-v", "error"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IPADLOGIN_", "PYTEST_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Timed:
+    wall_s: float
+    peak_rss_mb: float
+    """Peak of the summed RSS of the process and all its descendants (sampled every 20 ms)."""
+    returncode: int
+    output: str
+
+
+def timed(command: list[str], env: dict[str, str] | None = None, limit_s: float = 600) -> Timed:
+    """Run a command to its exit, sampling the RSS of its whole process tree."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env or _env())
+        peak = 0
+        root = psutil.Process(process.pid)
+        while process.poll() is None:
+            if time.perf_counter() - started > limit_s:
+                process.kill()
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(_rss(p) for p in tree))
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        return Timed(wall, peak / 2**20, process.returncode, out.read().decode("utf-8", "replace"))
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+# --- measurements ---------------------------------------------------------------------------
+
+
+def httpx_ceiling(url: str, count: int, limit_s: float) -> float:
+    """Sequential httpx.Client: POST the valid body, parse the JSON; requests per second."""
+    with httpx.Client() as client:
+        for _ in range(50):  # warm the connection and the server
+            client.post(url + "/iPadLogin", content=BODY, headers=HEADERS).json()
+        started = time.perf_counter()
+        sent = 0
+        while sent < count and time.perf_counter() - started < limit_s:
+            client.post(url + "/iPadLogin", content=BODY, headers=HEADERS).json()
+            sent += 1
+        return sent / (time.perf_counter() - started)
+
+
+@dataclass
+class SuitePart:
+    requests: int
+    span_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.span_s if self.span_s else 0.0
+
+
+@dataclass
+class SuiteRun:
+    timed: Timed
+    properties: SuitePart
+    deterministic: SuitePart
+    requests: int | None
+
+
+def run_suite(*args: str, examples: int, selection: str = SUITE) -> SuiteRun:
+    """The suite on the embedded server, with the probe telling when each test ran and what it sent."""
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "probe.jsonl"
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "bench.probe", "--examples", str(examples),
+                   "--hypothesis-seed", str(SEED), "--reports-dir", str(Path(scratch) / "reports"), *args, selection]
+        result = timed(command, _env(IPADLOGIN_BENCH_PROBE=str(probe)))
+        if result.returncode != 0:
+            raise RuntimeError(f"suite run failed ({result.returncode}):\n{result.output[-3000:]}")
+        lines = [json.loads(line) for line in probe.read_text().splitlines()] if probe.exists() else []
+        summary = Path(scratch) / "reports" / "summary.json"
+        requests = json.loads(summary.read_text())["budget"]["requests"] if summary.exists() else None
+    properties = [line for line in lines if "test_properties" in line["test"]]
+    deterministic = [line for line in lines if "/test_cases.py" in line["test"] or "/test_methods.py" in line["test"]]
+    return SuiteRun(result, _part(properties), _part(deterministic), requests)
+
+
+def _part(lines: list[dict[str, Any]]) -> SuitePart:
+    if not lines:
+        return SuitePart(0, 0.0)
+    return SuitePart(sum(line["requests"] for line in lines), max(l["stop"] for l in lines) - min(l["start"] for l in lines))
+
+
+def schemathesis_cli(url: str, examples: int) -> tuple[SuitePart, Timed]:
+    """schemathesis's own CLI on the counted reference server, configured as the suite configures it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Path(scratch) / "schemathesis.toml"
+        # What generation.load_schema sets: no method probes in the coverage phase.
+        config.write_text("[phases.coverage]\nunexpected-methods = []\n")
+        command = [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config), "run", str(SPEC),
+                   "--url", url, "-H", f"Authorization: {TOKEN}", "--checks", CHECKS,
+                   "--phases", "examples,coverage,fuzzing", "--mode", "all", "--max-examples", str(examples),
+                   "--seed", str(SEED), "--no-shrink", "--generation-database", "none",
+                   "--suppress-health-check", "all", "--continue-on-failure"]
+        httpx.delete(url + "/__bench__")
+        result = timed(command, _env(SCHEMATHESIS_HOOKS="ipadlogin_conformance.generation"))
+        stats = httpx.get(url + "/__bench__").json()
+    if stats["requests"] == 0:
+        raise RuntimeError(f"schemathesis sent nothing:\n{result.output[-3000:]}")
+    return SuitePart(stats["requests"], stats["last"] - stats["first"]), result
+
+
+@dataclass
+class WrkResult:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+
+def wrk(url: str, seconds: int) -> WrkResult | None:
+    if shutil.which("wrk") is None:
+        return None
+    command = ["wrk", "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "post.lua"), url + "/iPadLogin"]
+    subprocess.run([*command[:3], "-d1s", *command[4:]], capture_output=True, env=_env(IPADLOGIN_TOKEN=TOKEN))  # warm-up
+    output = subprocess.run(command, capture_output=True, text=True, env=_env(IPADLOGIN_TOKEN=TOKEN), timeout=seconds + 30).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latency = {pct: _ms(value) for pct, value in re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE)}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non2xx:
+        print(f"  note: {non2xx.group(1)} non-2xx answers from {url}")
+    return WrkResult(rate, latency["50"], latency["99"])
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def slow_target(workers: int, rate_limit: float) -> tuple[float, int]:
+    """test_cases.py against the `slow` fault (300 ms a call) under a rate cap: wall time and requests."""
+    with bench_server("reference", "slow") as url, tempfile.TemporaryDirectory() as scratch:
+        command = [sys.executable, "-m", "pytest", "-q", "--base-url", url, "--auth-token", TOKEN,
+                   "--rate-limit", f"{rate_limit:g}", "--success-budget", "0", "--reports-dir", scratch,
+                   *(["-n", str(workers)] if workers > 1 else []), f"{SUITE}/test_cases.py"]
+        result = timed(command)
+        summary = Path(scratch) / "summary.json"
+        requests = json.loads(summary.read_text())["budget"]["requests"] if summary.exists() else -1
+    return result.wall_s, requests
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or "cpu"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def load() -> str:
+    """The load average: other work on the machine skews every absolute figure (ratios less)."""
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def target(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=500, help="generated cases (suite and CLI alike)")
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk measurement")
+    parser.add_argument("--skip-slow", action="store_true", help="skip the 300 ms target (about 30 s)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    figures: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine(), "examples": args.examples}
+    say = print
+    say(f"ipadlogin-conformance benchmark · {figures['date']} · {figures['machine']}")
+    versions = {name: _version(name) for name in ("pytest", "hypothesis", "schemathesis", "httpx", "starlette", "uvicorn")}
+    say("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    say(f"at start: {load()}")
+
+    say("\n[4] servers under wrk -t1 -c16 (POST /iPadLogin, valid body and token)")
+    servers: dict[str, WrkResult | None] = {}
+    with bench_server("reference") as url:
+        servers["reference"] = wrk(url, args.seconds)
+    with bench_server("hello") as url:
+        servers["hello"] = wrk(url, args.seconds)
+    with prism(_free_port()) as url:
+        servers["prism"] = wrk(url, args.seconds) if url else None
+    for name, label in (("reference", "reference server"), ("hello", "hello-world Starlette/uvicorn"),
+                        ("prism", "Prism mock -v error (static examples)")):
+        result = servers[name]
+        say(f"  {label:<40} " + (f"{result.rate:>9,.0f} req/s  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms" if result else "not measured"))
+    ref, hello, prism_result = servers["reference"], servers["hello"], servers["prism"]
+    if ref and hello:
+        ratio = ref.rate / hello.rate
+        say(f"  reference / hello-world = {ratio:.2f}  (target >= 0.5: {target(ratio >= 0.5)})")
+        figures["server_vs_hello"] = ratio
+    if ref and prism_result:
+        ratio = ref.rate / prism_result.rate
+        say(f"  reference / Prism       = {ratio:.2f}  (target >= 4: {target(ratio >= 4)})")
+        figures["server_vs_prism"] = ratio
+    figures["servers"] = {k: v.__dict__ if v else None for k, v in servers.items()}
+
+    say("\n[1] client ceiling: sequential httpx.Client, POST + .json()")
+    with bench_server("counted") as url:
+        ceiling = httpx_ceiling(url, count=5000, limit_s=10)
+        say(f"  {ceiling:,.0f} req/s")
+        say(f"\n[3] schemathesis CLI, {args.examples} examples, checks {CHECKS}")
+        cli, cli_timed = schemathesis_cli(url, args.examples)
+    say(f"  {cli.requests} requests in {cli.span_s:.2f} s of traffic -> {cli.rate:,.0f} checked req/s (end to end {cli_timed.wall_s:.2f} s)")
+    figures.update(ceiling=ceiling, cli={"requests": cli.requests, "span_s": cli.span_s, "rate": cli.rate, "wall_s": cli_timed.wall_s})
+
+    say(f"\n[2] the suite's property tests, {args.examples} examples (embedded server)")
+    serial = run_suite(examples=args.examples)
+    parallel = run_suite("-n", "2", examples=args.examples)
+    for label, run in (("1 worker", serial), ("-n 2", parallel)):
+        part = run.properties
+        say(f"  {label:<9} {part.requests} requests in {part.span_s:.2f} s -> {part.rate:,.0f} checked req/s "
+            f"= {part.rate / ceiling:.2f} of the ceiling, {part.rate / cli.rate:.2f}x the CLI")
+    one, two = serial.properties.rate / cli.rate, parallel.properties.rate / cli.rate
+    say(f"  suite / CLI: {one:.2f} on one worker (target >= 1: {target(one >= 1)}), {two:.2f} with -n 2 (target >= 1.6: {target(two >= 1.6)})")
+    det = serial.deterministic
+    say(f"  deterministic cases: {det.requests} requests in {det.span_s:.3f} s -> {det.rate:,.0f} req/s = "
+        f"{det.rate / ceiling:.2f} of the ceiling (target >= 0.6: {target(det.rate / ceiling >= 0.6)})")
+    figures["suite"] = {"serial": _part_dict(serial.properties), "parallel": _part_dict(parallel.properties),
+                        "deterministic": _part_dict(det), "vs_cli_serial": one, "vs_cli_parallel": two}
+
+    say("\n[5] the whole default run: pytest src/ipadlogin_conformance/suite (embedded server, reports written)")
+    for label, run in (("1 worker", serial), ("-n 2", parallel)):
+        say(f"  {label:<9} {run.timed.wall_s:.2f} s wall, {run.requests} requests, peak RSS {run.timed.peak_rss_mb:.0f} MB (process tree)")
+    say(f"  targets: <= 15 s {target(serial.timed.wall_s <= 15)}, <= 300 MB {target(serial.timed.peak_rss_mb <= 300)}")
+    figures["whole"] = {"serial": {"wall_s": serial.timed.wall_s, "rss_mb": serial.timed.peak_rss_mb, "requests": serial.requests},
+                        "parallel": {"wall_s": parallel.timed.wall_s, "rss_mb": parallel.timed.peak_rss_mb, "requests": parallel.requests}}
+
+    small_n, large_n = 500, 2000
+    say(f"\n[linear] the property tests alone: {small_n} vs {large_n} examples")
+    small = run_suite(examples=small_n, selection=PROPERTIES)
+    large = run_suite(examples=large_n, selection=PROPERTIES)
+    ratio = large.properties.span_s / small.properties.span_s
+    wall_ratio = large.timed.wall_s / small.timed.wall_s
+    say(f"  {small_n}: {small.properties.span_s:.2f} s ({small.properties.requests} requests); "
+        f"{large_n}: {large.properties.span_s:.2f} s ({large.properties.requests} requests)")
+    say(f"  ratio {ratio:.2f}x for the property part, {wall_ratio:.2f}x end to end (target <= 4.4: {target(ratio <= 4.4)})")
+    figures["linear"] = {"small_s": small.properties.span_s, "large_s": large.properties.span_s, "ratio": ratio, "wall_ratio": wall_ratio}
+
+    if not args.skip_slow:
+        say("\n[C] 300 ms target (fault slow), test_cases.py, --rate-limit 5")
+        slow = {workers: slow_target(workers, 5.0) for workers in (1, 2)}
+        for workers, (wall, requests) in slow.items():
+            say(f"  {workers} worker(s): {wall:.1f} s wall, {requests} requests, {requests / wall:.2f} req/s over the whole run")
+        figures["slow"] = {str(k): {"wall_s": v[0], "requests": v[1]} for k, v in slow.items()}
+    say(f"\nat end: {load()}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+def _part_dict(part: SuitePart) -> dict[str, float]:
+    return {"requests": part.requests, "span_s": part.span_s, "rate": part.rate}
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "-"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
