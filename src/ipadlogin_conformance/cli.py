@@ -116,6 +116,9 @@ def run(argv: Sequence[str]) -> int:
         # The suite's own settings, whatever directory this runs in: no user ini, conftest or cache.
         "-c", os.devnull, "--rootdir", str(PACKAGE_DIR), "--confcutdir", str(PACKAGE_DIR), "-p", "no:cacheprovider",
         "-o", "junit_family=xunit1",  # as pyproject.toml's: the family whose schema has per-test <properties>
+        # The suite's tests never assert; rewriting the asserts of every plugin
+        # module (schemathesis, hypothesis) would cost a second at each start.
+        "--assert=plain",
         *([] if verbose else ["-q"]),
         *pytest_arguments(args), *passthrough,
     ]

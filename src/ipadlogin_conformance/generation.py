@@ -38,25 +38,44 @@ class GeneratedRequest:
     requirements: tuple[str, ...]
 
 
-def load_schema(*, examples: int, seed: int | None, positive: bool = True) -> Any:
-    """openapi.yaml as a schemathesis schema, configured for this API.
+SHARDS = 2
+"""The generated cases are split into this many tests, so `pytest -n 2` keeps both
+cores busy (one test runs in one worker). Shard 0 also runs the examples and
+coverage phases; every shard fuzzes its share with a seed derived from the run's."""
+
+
+def shard_seed(run_seed: int, shard: int) -> int:
+    return run_seed + shard
+
+
+def load_schema(*, examples: int, run_seed: int, shard: int = 0, positive: bool = True) -> Any:
+    """openapi.yaml as a schemathesis schema for one shard of the generated cases.
 
     The token never reaches schemathesis: it sees a placeholder, which the
     sender swaps for the real token. Method probes are off (METH-1 has its
     own tests) and the Content-Type probes are filtered out (REQ-10 has its
     own cases): both send valid bodies, which judge nothing here.
     """
+    phases = ["examples", "coverage", "fuzzing"] if shard == 0 else ["fuzzing"]
     config = {
         "headers": {"Authorization": PLACEHOLDER},
         # The judge fixture deliberately collects findings across all generated
         # cases of the test: Hypothesis's function-scoped-fixture warning
         # does not apply, and schemathesis can only suppress all checks.
         "suppress-health-check": ["all"],
-        "generation": {"max-examples": examples, "database": "none", "mode": "all" if positive else "negative", "no-shrink": True},
-        "phases": {"stateful": {"enabled": False}, "coverage": {"unexpected-methods": []}},
+        "seed": shard_seed(run_seed, shard),
+        "generation": {
+            "max-examples": max(1, -(-examples // SHARDS)),
+            "database": "none",
+            "mode": "all" if positive else "negative",
+            "no-shrink": True,
+        },
+        "phases": {
+            "stateful": {"enabled": False},
+            "coverage": {"enabled": "coverage" in phases, "unexpected-methods": []},
+            "examples": {"enabled": "examples" in phases},
+        },
     }
-    if seed is not None:
-        config["seed"] = seed
     schema = schemathesis.openapi.from_path(spec_path(), config=schemathesis.Config.from_dict(config))
     schema.hook("filter_case")(_not_a_request_shape_probe)
     return schema

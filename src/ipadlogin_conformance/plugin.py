@@ -10,6 +10,7 @@ every finding and the verdicts do not depend on how the run was split.
 
 from __future__ import annotations
 
+import secrets
 import socket
 import ssl
 from dataclasses import replace
@@ -41,6 +42,8 @@ SETTINGS = pytest.StashKey[Settings]()
 RESULTS = pytest.StashKey[RunResults]()
 RECORD = pytest.StashKey[TestRecord]()
 REPORT_ATTRIBUTE = "ipadlogin_record"
+RUN_SEED = "ipadlogin_run_seed"
+"""The xdist workerinput key carrying the run's Hypothesis seed."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,6 +64,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     if settings.embedded and settings.known_wcid is None:
         settings = replace(settings, known_wcid=seed_example_wcid())
+    if settings.seed is None:
+        # One seed for the whole run, reported with every failure; xdist workers get the controller's.
+        seed = getattr(config, "workerinput", {}).get(RUN_SEED)
+        settings = replace(settings, seed=seed if seed is not None else secrets.randbelow(2**32))
     config.stash[SETTINGS] = settings
     config.stash[RESULTS] = RunResults()
     global _active_settings
@@ -72,6 +79,12 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(SharedBudgetDir(), "ipadlogin-shared-budget")
     if not settings.embedded and not hasattr(config, "workerinput"):
         _require_reachable(settings)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker generates from the controller's seed."""
+    node.workerinput[RUN_SEED] = node.config.stash[SETTINGS].seed
 
 
 _active_settings: Settings | None = None

@@ -4,35 +4,48 @@ Every generated case is sent and judged like a hand-written one; nothing
 raises inside the Hypothesis loop, so one broken case neither stops the
 exploration nor triggers shrinking (each shrink step would be another call
 to a live server). The test fails afterwards, with the evidence and the seed.
+The cases are split into shards (see generation.SHARDS) so xdist can run
+them on several cores; the run's seed replays all of them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from ipadlogin_conformance.budget import BudgetExhausted
 from ipadlogin_conformance.checks import Expect
-from ipadlogin_conformance.generation import load_schema, to_request
+from ipadlogin_conformance.generation import SHARDS, load_schema, to_request
 from ipadlogin_conformance.plugin import active_settings
 from ipadlogin_conformance.target import VALID_TOKEN
 
 _settings = active_settings()
-schema = load_schema(examples=_settings.examples, seed=_settings.seed, positive=_settings.embedded)
 
 
-@pytest.mark.requirement("AUTH-1", "AUTH-3", "REQ-1", "REQ-2", "REQ-3", "REQ-4", "REQ-5", "REQ-6", "REQ-7", "REQ-8")
-@schema.parametrize()
-def test_generated_case(case, target, judge) -> None:
-    judge.record.seed = schema.config.seed
-    request = to_request(case)
-    try:
-        exchange = target.login(
-            request.body,
-            token=VALID_TOKEN if request.with_token else None,
-            content_type=request.content_type,
-            may_succeed=request.expect is not Expect.FAILURE,
-        )
-    except BudgetExhausted:
-        return
-    exchange.labels["case_id"] = request.case_id
-    judge.login(exchange, request.expect, *request.requirements)
+def _shard_test(shard: int) -> Callable[..., None]:
+    schema = load_schema(examples=_settings.examples, run_seed=_settings.seed, shard=shard, positive=_settings.embedded)
+
+    @pytest.mark.requirement("AUTH-1", "AUTH-3", "REQ-1", "REQ-2", "REQ-3", "REQ-4", "REQ-5", "REQ-6", "REQ-7", "REQ-8")
+    @schema.parametrize()
+    def test_generated_cases(case: Any, target: Any, judge: Any) -> None:
+        judge.record.seed = _settings.seed
+        request = to_request(case)
+        try:
+            exchange = target.login(
+                request.body,
+                token=VALID_TOKEN if request.with_token else None,
+                content_type=request.content_type,
+                may_succeed=request.expect is not Expect.FAILURE,
+            )
+        except BudgetExhausted:
+            return
+        exchange.labels["case_id"] = request.case_id
+        judge.login(exchange, request.expect, *request.requirements)
+
+    return test_generated_cases
+
+
+for _shard in range(SHARDS):
+    globals()[f"test_generated_cases_{_shard + 1}_of_{SHARDS}"] = _shard_test(_shard)
