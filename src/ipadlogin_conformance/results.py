@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Level, load_catalog
+from .catalog import load_catalog
 from .checks.policy import Policy
 from .checks.timing import latency_within_budget
 from .exchange import Exchange
@@ -163,6 +163,3 @@ def is_blocking(finding: Finding, warnings_as_errors: bool) -> bool:
         return True
     return warnings_as_errors and finding.outcome is Outcome.WARN
 
-
-def level_of(requirement_id: str) -> Level:
-    return load_catalog()[requirement_id].level
