@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from ipadlogin_conformance import spec
@@ -116,3 +118,26 @@ def test_schemathesis_cli_with_the_fitting_checks_finds_nothing_on_the_reference
             env={**os.environ, "SCHEMATHESIS_HOOKS": "ipadlogin_conformance.generation"},
         )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+_envelopes = st.fixed_dictionaries(
+    {},
+    optional={
+        "code": st.sampled_from(["1000", "1001", "10001", "4001", "", "12a", 1000]) | _json,
+        "message": st.sampled_from(["ok", ""]) | _json,
+        "data": st.none()
+        | st.fixed_dictionaries({}, optional={"wId": st.sampled_from(["w", ""]) | _json, "qrCodeUrl": st.sampled_from(["http://h/q.png", "https://h", "/q.png", "ftp://h/q"]) | _json}),
+    },
+)
+
+
+@pytest.mark.parametrize("component", ["SuccessEnvelope", "FailureEnvelope"])
+@given(body=_envelopes | _json)
+@settings(max_examples=300, deadline=None, database=None)
+def test_the_fast_first_pass_agrees_with_jsonschema(component: str, body: object) -> None:
+    assert spec.fast_validator(component).is_valid(body) == (not list(spec.validator(component).iter_errors(body)))

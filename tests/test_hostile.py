@@ -101,7 +101,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
 
 def _common_bounds(scenario: Scenario) -> None:
     run = scenario.run
-    assert "Traceback" not in run.output, run.output[-3000:]
+    assert "Traceback" not in run.output, run.tail()
     assert run.maxrss_mb < MAX_RSS_MB, f"peak RSS {run.maxrss_mb:.0f} MB"
     if scenario.first_request is not None:
         after_first_request = run.exited - scenario.first_request
@@ -116,9 +116,9 @@ def test_hostile_login_endpoint_fails_a_requirement(name: str, scenarios: dict[s
     scenario = scenarios[f"login-{name}"].result()
     run = scenario.run
     _common_bounds(scenario)
-    assert run.returncode == 1, run.output[-3000:]
+    assert run.returncode == 1, run.tail()
     must_fail = LOGIN_BEHAVIOURS[name][1]
-    assert must_fail <= run.failed(), f"failed: {sorted(run.failed())}\n{run.output[-3000:]}"
+    assert must_fail <= run.fails, f"failed: {sorted(run.fails)}\n{run.tail()}"
 
 
 def test_post_never_follows_a_redirect_to_another_host(scenarios: dict[str, Future[Scenario]]) -> None:
@@ -131,14 +131,14 @@ def test_hostile_qr_host_leaves_data3_unproven(name: str, scenarios: dict[str, F
     scenario = scenarios[f"qr-{name}"].result()
     run = scenario.run
     _common_bounds(scenario)
-    assert run.verdicts.get("DATA-3") in ("warn", "not verified"), run.output[-3000:]
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.verdicts.get("DATA-3") in ("warn", "not verified"), run.tail()
+    assert run.returncode == 0, run.tail()
 
 
 def test_self_signed_certificate_is_refused_by_default(scenarios: dict[str, Future[Scenario]]) -> None:
     scenario = scenarios["tls-refused"].result()
     _common_bounds(scenario)
-    assert scenario.run.returncode == 4, scenario.run.output[-3000:]
+    assert scenario.run.returncode == 4, scenario.run.tail()
     assert "cannot reach https://127.0.0.1" in scenario.run.output
     assert "--insecure" in scenario.run.output
 
@@ -146,7 +146,7 @@ def test_self_signed_certificate_is_refused_by_default(scenarios: dict[str, Futu
 def test_self_signed_certificate_is_accepted_with_insecure(scenarios: dict[str, Future[Scenario]]) -> None:
     scenario = scenarios["tls-insecure"].result()
     _common_bounds(scenario)
-    assert scenario.run.returncode == 0, scenario.run.output[-3000:]
+    assert scenario.run.returncode == 0, scenario.run.tail()
     assert scenario.run.verdicts["AUTH-3"] == "pass"
     assert scenario.run.verdicts["DATA-3"] == "pass"
 

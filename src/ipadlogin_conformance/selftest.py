@@ -5,32 +5,31 @@ servers it leaves alone. Each :class:`Scenario` is one reference server (a
 catalog entry, or a setup such as a wrong token) and the exact verdicts a
 faithful suite must reach: the requirement IDs that fail, those that warn,
 and (when stated) those left "not verified". :func:`run_scenario` starts the
-server on a free port, runs the packaged suite against it in a subprocess and
-reads the verdicts from ``summary.json``; :func:`problems` says how the
-verdicts differ from the expectation. The project's self-test
-(``tests/test_faults.py``) and the score command (``scripts/fault_score.py``)
-both use this module, so the README's score is the self-test's own result.
+server on a free port, runs the packaged suite against it in a subprocess
+(:mod:`.subprocess_run`) and reads the verdicts from ``summary.json``;
+:func:`problems` says how the verdicts differ from the expectation. The
+project's self-test (``tests/test_faults.py``) and the score command
+(``scripts/fault_score.py``) both use this module, so the README's score is
+the self-test's own result.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .catalog import load_catalog
 from .server import CATALOG, start_reference_server
 from .spec import seed_example_wcid
+from .subprocess_run import SuiteRun, run_suite
 
 Kind = Literal["fault", "variation", "setup"]
 
@@ -42,8 +41,6 @@ PROPERTY_TESTS = "test_properties"
 SUITE_TOKEN = "selftest-token-8d2f61"
 OTHER_TOKEN = "selftest-other-token-41c7"
 """The token a "wrong token" server accepts: never the one the suite sends."""
-OUTPUT_TAIL = 3000
-"""Characters of a run's terminal output kept to explain a surprise."""
 
 
 @dataclass(frozen=True)
@@ -137,28 +134,10 @@ def all_scenarios() -> list[Scenario]:
 
 @dataclass(frozen=True)
 class Observed:
-    """What one run of the suite decided (``strict_exit``: the exit with --warnings-as-errors, when run)."""
+    """What the suite decided about a scenario: its run, and the exit with --warnings-as-errors when run."""
 
-    exit_code: int
-    verdicts: Mapping[str, str] = field(default_factory=dict)
+    run: SuiteRun
     strict_exit: int | None = None
-    output: str = ""
-    """The end of the run's terminal output, to explain a surprise."""
-
-    def with_verdict(self, verdict: str) -> frozenset[str]:
-        return frozenset(rid for rid, value in self.verdicts.items() if value == verdict)
-
-    @property
-    def fails(self) -> frozenset[str]:
-        return self.with_verdict("fail")
-
-    @property
-    def warns(self) -> frozenset[str]:
-        return self.with_verdict("warn")
-
-    @property
-    def not_verified(self) -> frozenset[str]:
-        return self.with_verdict("not verified")
 
 
 def run_scenario(scenario: Scenario, settings: RunSettings = RunSettings()) -> Observed:
@@ -172,45 +151,27 @@ def run_scenario(scenario: Scenario, settings: RunSettings = RunSettings()) -> O
         with ThreadPoolExecutor(max_workers=1) as beside:
             strict = None
             if scenario.checks_warnings_as_errors:
-                strict = beside.submit(run_suite, [*args, "--warnings-as-errors"], settings.kill_after_s)
-            exit_code, verdicts, output = run_suite(args, settings.kill_after_s)
-            strict_exit = None if strict is None else strict.result()[0]
-    return Observed(exit_code, verdicts, strict_exit, output)
+                strict = beside.submit(run_packaged_suite, [*args, "--warnings-as-errors"], settings.kill_after_s)
+            run = run_packaged_suite(args, settings.kill_after_s)
+            strict_exit = None if strict is None else strict.result().returncode
+    return Observed(run, strict_exit)
 
 
-def run_suite(args: Sequence[str], kill_after_s: float) -> tuple[int, dict[str, str], str]:
-    """``python -m pytest`` over the packaged suite as the console tool runs it: exit code, verdicts, output tail.
+def run_packaged_suite(args: Sequence[str], kill_after_s: float) -> SuiteRun:
+    """The packaged suite as the console tool runs it, in a scratch directory, with :data:`SUITE_TOKEN`.
 
-    The token travels in the environment (never on a command line); the
-    developer's own IPADLOGIN_* settings are left out. ``--assert=plain``:
-    the suite's tests never assert (the plugin fails them), and rewriting
-    schemathesis's modules on every start would double the run's time.
+    The token travels in the environment (never on a command line). No
+    configuration file or conftest.py from around applies (``-c`` the null
+    device, the package as rootdir). ``--assert=plain``: the suite's tests
+    never assert (the plugin fails them), and rewriting schemathesis's
+    modules on every start would double the run's time.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IPADLOGIN_", "PYTEST_"))}
-    env["IPADLOGIN_TOKEN"] = SUITE_TOKEN
-    with tempfile.TemporaryDirectory(prefix="ipadlogin-selftest-") as reports:
-        command = [
-            sys.executable, "-m", "pytest", "-q", "--assert=plain", "-p", PLUGIN, "-p", "no:cacheprovider",
-            "-c", os.devnull, "--rootdir", str(PACKAGE_DIR), "--confcutdir", str(PACKAGE_DIR),
-            "--reports-dir", reports, *args, "--pyargs", SUITE_PACKAGE,
-        ]  # fmt: skip
-        try:
-            done = subprocess.run(
-                command, cwd=reports, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=kill_after_s
-            )
-        except subprocess.TimeoutExpired as expired:
-            tail = (expired.stdout or b"").decode("utf-8", "replace")[-OUTPUT_TAIL:]
-            return -1, {}, f"killed after {kill_after_s:g} s\n{tail}"
-        output = (done.stdout + done.stderr).decode("utf-8", "replace")[-OUTPUT_TAIL:]
-        return done.returncode, read_verdicts(Path(reports) / "summary.json"), output
-
-
-def read_verdicts(summary_json: Path) -> dict[str, str]:
-    """Requirement ID → verdict, from a run's summary.json ({} when the run wrote none)."""
-    if not summary_json.is_file():
-        return {}
-    summary = json.loads(summary_json.read_text("utf-8"))
-    return {item["id"]: item["verdict"] for item in summary["requirements"]}
+    return run_suite(
+        ["--assert=plain", "-p", PLUGIN, "-c", os.devnull, "--rootdir", str(PACKAGE_DIR),
+         "--confcutdir", str(PACKAGE_DIR), *args, "--pyargs", SUITE_PACKAGE],
+        kill_after_s=kill_after_s,
+        env={"IPADLOGIN_TOKEN": SUITE_TOKEN},
+    )  # fmt: skip
 
 
 class Runs:
@@ -257,11 +218,12 @@ def default_jobs() -> int:
 
 def problems(scenario: Scenario, observed: Observed) -> list[str]:
     """How the suite's verdicts differ from the scenario's expectation ([] when exactly as expected)."""
-    if not observed.verdicts:
-        return [f"no summary.json (exit {observed.exit_code}):\n{observed.output}"]
+    run = observed.run
+    if not run.verdicts:
+        return [f"no summary.json (exit {run.returncode}):\n{run.tail()}"]
     found = []
-    if observed.exit_code != scenario.expected_exit:
-        found.append(f"exit {observed.exit_code}, expected {scenario.expected_exit}")
+    if run.returncode != scenario.expected_exit:
+        found.append(f"exit {run.returncode}, expected {scenario.expected_exit}")
     if scenario.checks_warnings_as_errors and observed.strict_exit != 1:
         found.append(f"exit {observed.strict_exit} with --warnings-as-errors, expected 1")
     for verdict, expected, got in _compared(scenario, observed):
@@ -272,9 +234,10 @@ def problems(scenario: Scenario, observed: Observed) -> list[str]:
 
 def _compared(scenario: Scenario, observed: Observed) -> list[tuple[str, frozenset[str], frozenset[str]]]:
     """(verdict, expected IDs, observed IDs) for each verdict the scenario states."""
-    pairs = [("fail", scenario.fails, observed.fails), ("warn", scenario.warns, observed.warns)]
+    run = observed.run
+    pairs = [("fail", scenario.fails, run.fails), ("warn", scenario.warns, run.warns)]
     if scenario.not_verified is not None:
-        pairs.append(("not verified", scenario.not_verified, observed.not_verified))
+        pairs.append(("not verified", scenario.not_verified, run.not_verified))
     return pairs
 
 
@@ -301,10 +264,11 @@ def expected_text(scenario: Scenario) -> str:
 
 def observed_text(scenario: Scenario, observed: Observed) -> str:
     """What the run decided, in the form of :func:`expected_text`."""
-    if not observed.verdicts:
-        return f"no summary.json, exit {observed.exit_code}"
-    stated = observed.not_verified if scenario.not_verified is not None else None
-    text = f"{_verdicts_text(observed.fails, observed.warns, stated)} → exit {observed.exit_code}"
+    run = observed.run
+    if not run.verdicts:
+        return f"no summary.json, exit {run.returncode}"
+    stated = run.not_verified if scenario.not_verified is not None else None
+    text = f"{_verdicts_text(run.fails, run.warns, stated)} → exit {run.returncode}"
     return text + (f" ({observed.strict_exit} with --warnings-as-errors)" if observed.strict_exit is not None else "")
 
 

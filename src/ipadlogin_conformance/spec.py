@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
@@ -68,6 +69,21 @@ def validator(component: str) -> Draft202012Validator:
     )
 
 
+@cache
+def fast_validator(component: str) -> jsonschema_rs.Draft202012Validator:
+    """The same schema compiled by jsonschema-rs: a first pass 100 times faster.
+
+    Almost every answer is valid; only an invalid one needs :func:`validator`'s
+    errors, with their paths and schemas, to name the broken requirements.
+    Formats are annotations here as in :func:`validator` (Draft 2020-12's default).
+    """
+    validator(component)  # the same check that the component exists
+    registry = jsonschema_rs.Registry([(SPEC_URI, load_openapi())])
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": f"{SPEC_URI}#/components/schemas/{component}"}, registry=registry, validate_formats=False
+    )
+
+
 def requirements_of(error: ValidationError) -> tuple[str, ...]:
     """The requirement IDs a schema violation breaks, read from the spec.
 
@@ -97,6 +113,7 @@ def is_should_clause(error: ValidationError) -> bool:
     return any(schema.get("x-clause") == "should" for schema in _schemas_on_path(error))
 
 
+@cache
 def requirements_in(component: str) -> tuple[str, ...]:
     """Every requirement ID a component schema (with what it references) carries."""
     found: dict[str, None] = {}

@@ -7,6 +7,7 @@ offer the same options as ``ipadlogin-conformance serve``.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 import threading
@@ -66,7 +67,9 @@ def list_faults(out: TextIO | None = None) -> None:
     """One line per catalog entry: name, kind, requirement IDs, description."""
     width = max(map(len, CATALOG))
     for fault in CATALOG.values():
-        ids = ",".join(fault.breaks) or (f"(warns {','.join(fault.warns)})" if fault.warns else "-")
+        parts = [",".join(fault.breaks)] if fault.breaks else []
+        parts += [f"(warns {','.join(fault.warns)})"] if fault.warns else []
+        ids = " ".join(parts) or "-"
         print(f"{fault.name:<{width}}  {fault.kind:<9}  {ids:<22}  {fault.description}", file=out or sys.stdout)
 
 
@@ -127,7 +130,11 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ipadlogin_conformance.server", description=__doc__.splitlines()[0])
-    return serve(add_serve_arguments(parser).parse_args(argv))
+    try:
+        return serve(add_serve_arguments(parser).parse_args(argv))
+    except BrokenPipeError:  # `--list-faults | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+        return 0
 
 
 if __name__ == "__main__":
