@@ -17,6 +17,7 @@ _calls: dict[str, tuple[float, float]] = {}
 _on_worker = False
 
 
+@pytest.hookimpl(tryfirst=True)  # before the plugin moves the record to the cassette and drops it
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     path = os.environ.get("IPADLOGIN_BENCH_PROBE")
     if not path or _on_worker:  # the controller writes; a worker's own reports would count twice
