@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -124,7 +125,17 @@ def run(argv: Sequence[str]) -> int:
     ]
     # The plugin module goes in as an object too: registered before "-p" is read, pytest does not
     # try to rewrite it (it is imported already); xdist workers load it by "-p".
-    return int(pytest.main(command, plugins=[plugin] if verbose else [plugin, Progress()]))
+    # Hypothesis keeps a .hypothesis/ folder where it runs; the tool runs in the user's
+    # directory and needs none of it (no example database), so it goes to a temporary one.
+    plugins = [plugin] if verbose else [plugin, Progress()]
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        return int(pytest.main(command, plugins=plugins))
+    with tempfile.TemporaryDirectory(prefix="ipadlogin-hypothesis-") as storage:
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
+        try:
+            return int(pytest.main(command, plugins=plugins))
+        finally:
+            del os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]
 
 
 def _split(argv: Sequence[str]) -> tuple[list[str], list[str]]:
