@@ -6,8 +6,8 @@ project's hostile-target and parallel-run tests. :func:`run_suite` starts
 ``python -m pytest``, kills it after a deadline (a hang is a failure, not a
 wait) and returns a :class:`SuiteRun`: the exit code, the terminal output,
 the times, the verdicts from ``summary.json`` and the child's peak RSS. The
-RSS comes from ``os.wait4`` (that child and what it waited for), so runs side
-by side do not mix their figures up.
+RSS is the child's own (:class:`PeakRss`), so runs side by side do not mix
+their figures up and a large test runner does not inflate them.
 """
 
 from __future__ import annotations
@@ -111,12 +111,50 @@ def run_suite(
         process = subprocess.Popen(
             command, cwd=cwd or reports, env=child_env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
+        peak = PeakRss(process.pid)
         exited, usage, killed = _wait(process, kill_after_s)
+        peak.stop()
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
         summary_path = reports / SUMMARY_JSON
         summary = json.loads(summary_path.read_text("utf-8")) if summary_path.is_file() and not killed else None
-    return SuiteRun(process.returncode, output, started, exited, usage.ru_maxrss / 1024, summary, killed)
+    return SuiteRun(process.returncode, output, started, exited, (peak.kb or usage.ru_maxrss) / 1024, summary, killed)
+
+
+class PeakRss:
+    """The child's own peak resident memory, read from /proc while it runs.
+
+    ``wait4``'s ru_maxrss is not the child's own: at exec, Linux folds the
+    high-water mark of the memory the child started with (the parent's, shared
+    through vfork) into it, so every child of a 300 MB test runner reports
+    300 MB. VmHWM is the high-water mark of the child's own memory after exec.
+    """
+
+    INTERVAL_S = 0.02
+
+    def __init__(self, pid: int) -> None:
+        self.kb = 0
+        """The highest VmHWM seen; 0 where /proc cannot tell (then ru_maxrss stands)."""
+        self._path = Path(f"/proc/{pid}/status")
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._done.wait(self.INTERVAL_S):
+            self._read()
+
+    def _read(self) -> None:
+        try:
+            for line in self._path.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    self.kb = max(self.kb, int(line.split()[1]))
+        except (OSError, ValueError, IndexError):
+            pass
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _wait(process: subprocess.Popen[bytes], kill_after_s: float) -> tuple[float, resource.struct_rusage, bool]:
