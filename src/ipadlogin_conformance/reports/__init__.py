@@ -98,17 +98,8 @@ def write_reports(
     return written
 
 
-SCRUB_MIN_LENGTH = 8
-
-
 def _scrubber(token: str | None) -> Callable[[str], str]:
-    """A last pass over each file, behind the redaction of every exchange at its source.
-
-    A token shorter than a few characters (a test's "T") is ordinary text:
-    replacing it everywhere would wreck the report, and it protects nothing.
-    """
-    if not token or len(token) < SCRUB_MIN_LENGTH:
-        return lambda text: text
+    """A last pass over each file, behind the redaction of every exchange at its source."""
     return Redactor(token).text
 
 
