@@ -102,14 +102,15 @@ def run(argv: Sequence[str]) -> int:
     from . import plugin
     from .progress import Progress
     from .settings import SettingsError, resolve
+    from .target import TargetConfig, Unreachable, require_reachable
 
     ours, passthrough = _split(argv)
     args = _run_parser().parse_args(ours)
     try:  # a wrong value or an unreachable target: one line here, before pytest starts
         settings = resolve(vars(args))
         if not settings.embedded:
-            plugin._require_reachable(settings)
-    except (SettingsError, pytest.UsageError) as error:
+            require_reachable(TargetConfig.for_settings(settings, settings.base_url, settings.token))
+    except (SettingsError, Unreachable) as error:
         raise UsageError(str(error)) from None
     verbose = any(arg in ("-v", "-vv", "--verbose") for arg in passthrough)
     command = [

@@ -11,15 +11,11 @@ every finding and the verdicts do not depend on how the run was split.
 from __future__ import annotations
 
 import secrets
-import socket
-import ssl
 from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from .cassette import CASSETTE_NAME, CassetteWriter
@@ -34,7 +30,7 @@ from .settings import OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
 from .reports import JUNIT_XML, ReportsDirError, RunProgress, prepare_reports_dir, write_reports
-from .target import Target, TargetConfig, tls_verify
+from .target import Target, TargetConfig, Unreachable, require_reachable
 from .verdict import Finding
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -78,7 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.rate_limit is not None or settings.success_budget is not None:
             config.pluginmanager.register(SharedBudgetDir(), "ipadlogin-shared-budget")
     if not settings.embedded and not hasattr(config, "workerinput"):
-        _require_reachable(settings)
+        try:
+            require_reachable(TargetConfig.for_settings(settings, settings.base_url, settings.token))
+        except Unreachable as error:
+            raise pytest.UsageError(str(error)) from None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -99,25 +98,6 @@ def active_settings() -> Settings:
     if _active_settings is None:
         raise RuntimeError("the ipadlogin_conformance.plugin pytest plugin is not loaded")
     return _active_settings
-
-
-def _require_reachable(settings: Settings) -> None:
-    """A TCP connection, and for https the TLS handshake, only: the suite sends no request but POST /iPadLogin and GET qrCodeUrl."""
-    base_url = settings.base_url
-    parts = urlsplit(base_url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=min(settings.request_timeout_s, 10)) as sock:
-            if parts.scheme == "https":
-                context = httpx.create_ssl_context(verify=tls_verify(_target_config(settings, base_url, "")))
-                context.wrap_socket(sock, server_hostname=parts.hostname).close()
-    except ssl.SSLCertVerificationError as error:
-        raise pytest.UsageError(
-            f"cannot reach {base_url}: its TLS certificate is not trusted ({error.verify_message}); "
-            "give --ca-bundle FILE, or --insecure to skip the check"
-        ) from None
-    except OSError as error:
-        raise pytest.UsageError(f"cannot reach {base_url}: {error.strerror or error}") from None
 
 
 def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
@@ -183,27 +163,17 @@ def target(ipadlogin_settings: Settings, pytestconfig: pytest.Config) -> Iterato
     budget = Budget(settings.rate_limit, settings.success_budget, budget_state_file(pytestconfig))
     try:
         if not settings.embedded:
-            with Target(_target_config(settings, settings.base_url, settings.token), budget) as client:
+            with Target(TargetConfig.for_settings(settings, settings.base_url, settings.token), budget) as client:
                 yield client
             return
         from .server import DEFAULT_DEV_TOKEN, start_reference_server
 
         token = settings.token or DEFAULT_DEV_TOKEN
         with start_reference_server(token=token) as server:
-            with Target(_target_config(settings, server.url, token), budget) as client:
+            with Target(TargetConfig.for_settings(settings, server.url, token), budget) as client:
                 yield client
     finally:
         budget.close()
-
-
-def _target_config(settings: Settings, base_url: str, token: str) -> TargetConfig:
-    return TargetConfig(
-        base_url=base_url,
-        token=token,
-        request_timeout_s=settings.request_timeout_s,
-        verify_tls=settings.verify_tls,
-        ca_bundle=settings.ca_bundle,
-    )
 
 
 class Judge:

@@ -14,6 +14,7 @@ and a stalled server would otherwise hold the run for a timeout per request.
 
 from __future__ import annotations
 
+import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from .checks.envelope import Decision, read_envelope
 from .decoding import ACCEPT_ENCODING, DecodingError, decoded
 from .exchange import Exchange, ReceivedResponse, SentRequest
 from .redaction import Redactor
+from .settings import Settings
 
 LOGIN_PATH = "/iPadLogin"
 VALID_TOKEN = object()
@@ -53,6 +55,32 @@ class TargetConfig:
     """An envelope is a few hundred bytes. Every judged exchange stays in its test's
     record until the run ends, so this cap, times the requests, bounds the memory."""
     max_qr_bytes: int = 1 << 20
+
+    @classmethod
+    def for_settings(cls, settings: Settings, base_url: str, token: str) -> TargetConfig:
+        return cls(base_url, token, settings.request_timeout_s, settings.verify_tls, settings.ca_bundle)
+
+
+class Unreachable(Exception):
+    """The target cannot be reached at all: a one-line usage error, before any test runs."""
+
+
+def require_reachable(config: TargetConfig) -> None:
+    """A TCP connection, and for https the TLS handshake, only: the suite sends no request but POST /iPadLogin and GET qrCodeUrl."""
+    parts = urlsplit(config.base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=min(config.request_timeout_s, 10)) as sock:
+            if parts.scheme == "https":
+                context = httpx.create_ssl_context(verify=tls_verify(config))
+                context.wrap_socket(sock, server_hostname=parts.hostname).close()
+    except ssl.SSLCertVerificationError as error:
+        raise Unreachable(
+            f"cannot reach {config.base_url}: its TLS certificate is not trusted ({error.verify_message}); "
+            "give --ca-bundle FILE, or --insecure to skip the check"
+        ) from None
+    except OSError as error:
+        raise Unreachable(f"cannot reach {config.base_url}: {error.strerror or error}") from None
 
 
 def tls_verify(config: TargetConfig) -> bool | ssl.SSLContext:
