@@ -66,8 +66,9 @@ def test_rate_cap_holds_across_processes(tmp_path: Path) -> None:
     results = _in_processes(tmp_path, rate=rate, budget=None, attempts=6)
     times = sorted(t for _, sent_at in results for t in sent_at)
     assert len(times) == 12
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
-    assert min(gaps) >= 1 / rate - 0.005, gaps
+    # Shared slots put 12 requests at least 11/rate apart, per-process caps only 5/rate;
+    # one slot of slack absorbs a process that wakes late for its slot (no timing bound on speed).
+    assert times[-1] - times[0] >= (len(times) - 2) / rate, times
 
 
 def test_serial_state_stays_in_memory() -> None:
