@@ -14,7 +14,10 @@ import segno
 from PIL import Image
 
 from ipadlogin_conformance.checks import Expect, Policy, Profile, judge_login, other_method_refused, qr_image_decodes
+from ipadlogin_conformance.checks.qr import is_api_host
 from ipadlogin_conformance.checks.request_class import classify
+from ipadlogin_conformance.generation import _parsed
+from ipadlogin_conformance.suite.cases import Case, load_cases
 from ipadlogin_conformance.checks.timing import latency_within_budget, p95
 from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
 from ipadlogin_conformance.verdict import Outcome
@@ -39,8 +42,8 @@ def problems(ex: Exchange, expect: Expect = Expect.SUCCESS, ids: tuple[str, ...]
 
 def test_correct_answers_pass() -> None:
     assert problems(exchange(SUCCESS)) == {}
-    assert problems(exchange(FAILURE), Expect.FAILURE, ("REQ-4",)) == {}
-    assert problems(exchange({**FAILURE, "code": "10001", "extra": 1}), Expect.FAILURE, ("REQ-4",)) == {}
+    assert problems(exchange(FAILURE), Expect.FAILURE, ("REQ-5",)) == {}
+    assert problems(exchange({**FAILURE, "code": "10001", "extra": 1}), Expect.FAILURE, ("REQ-5",)) == {}
 
 
 @pytest.mark.parametrize(
@@ -66,17 +69,17 @@ def test_a_malformed_success_is_blamed_on_one_requirement(body: dict, expected: 
         ({**FAILURE, "data": {}}, 200, {"ENV-7": "warn"}),
         ({**FAILURE, "data": SUCCESS["data"]}, 200, {"ENV-7": "fail"}),
         ({**FAILURE, "code": "4001"}, 200, {"ENV-6": "warn"}),
-        ({**FAILURE, "code": "1000"}, 200, {"ENV-5": "fail", "REQ-4": "fail"}),
+        ({**FAILURE, "code": "1000"}, 200, {"ENV-5": "fail", "REQ-5": "fail"}),
         (FAILURE, 401, {"ENV-8": "warn"}),
-        (FAILURE, 500, {"ENV-8": "fail", "REQ-4": "fail"}),
-        (b"Internal Server Error", 500, {"ENV-8": "fail", "REQ-4": "fail"}),
+        (FAILURE, 500, {"ENV-8": "fail", "REQ-5": "fail"}),
+        (b"Internal Server Error", 500, {"ENV-8": "fail", "REQ-5": "fail"}),
         ({**FAILURE, "code": 1001}, 200, {"ENV-3": "fail"}),
         ({"Code": "1001", "Message": "x", "Data": None}, 200, {"ENV-2": "fail"}),
         ({"detail": [{"msg": "field required"}]}, 422, {"ENV-2": "fail", "ENV-8": "warn"}),
     ],
 )
 def test_a_malformed_failure_is_blamed_on_its_requirement(body: dict, status: int, expected: dict) -> None:
-    assert problems(exchange(body, status), Expect.FAILURE, ("REQ-4",)) == expected
+    assert problems(exchange(body, status), Expect.FAILURE, ("REQ-5",)) == expected
 
 
 def test_the_form_of_the_answer_is_env_1() -> None:
@@ -105,26 +108,72 @@ def test_expectations() -> None:
     assert problems(hung, Expect.ANSWER, ("REQ-7",)) == {"REQ-7": "fail", "TIME-1": "fail"}
 
 
+def test_a_class_that_should_succeed_warns_whatever_comes_instead() -> None:
+    """REQ-1's SHOULD clause ({"type": 2.0}): a refusal is a warning; a crash is still ENV-8's failure."""
+    assert problems(exchange(SUCCESS), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {}
+    assert problems(exchange(FAILURE), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {"REQ-1": "warn"}
+    assert problems(exchange({**FAILURE, "code": "10001"}, 400), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {"REQ-1": "warn", "ENV-8": "warn"}
+    assert problems(exchange(b"oops", 500, "text/plain"), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {"REQ-1": "warn", "ENV-8": "fail"}
+    # The MUST clause, {"type": 2}, still fails.
+    assert problems(exchange(FAILURE), Expect.SUCCESS, ("AUTH-3", "REQ-1")) == {"AUTH-3": "fail", "REQ-1": "fail"}
+
+
+def test_a_missing_or_null_type_gets_any_answer_but_a_crash() -> None:
+    """REQ-4 as revised: a refusal (the page) and a success (a deployed client) both conform."""
+    for body in ({}, {"wcId": ""}, {"type": None}, {"type": None, "wcId": "wxid_a"}):
+        expect, ids = classify(body)
+        assert (expect, ids) == (Expect.ANSWER, ("REQ-4",)), body
+        assert problems(exchange(FAILURE), expect, ids) == {}
+        assert problems(exchange(SUCCESS), expect, ids) == {}
+        assert problems(exchange(b"Internal Server Error", 500, "text/plain"), expect, ids) == {"REQ-4": "fail", "ENV-8": "fail"}
+        dropped = Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error="connection reset", elapsed_ms=3)
+        assert problems(dropped, expect, ids) == {"REQ-4": "fail"}
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
         ({"type": 2}, (Expect.SUCCESS, ("AUTH-3", "REQ-1"))),
-        ({"type": 2.0}, (Expect.SUCCESS, ("REQ-1",))),
+        ({"type": 2.0}, (Expect.SHOULD_SUCCEED, ("REQ-1",))),
         ({"type": 2, "wcId": ""}, (Expect.SUCCESS, ("REQ-2",))),
-        ({"type": 2.0, "deviceType": "ipad"}, (Expect.SUCCESS, ("REQ-3",))),
+        ({"type": 2, "deviceType": "ipad"}, (Expect.SUCCESS, ("REQ-3",))),
+        # 2.0 and an addition: a refusal could be either one's, so neither is blamed.
+        ({"type": 2.0, "deviceType": "ipad"}, (Expect.ANSWER, ("REQ-3",))),
+        ({"type": 2.0, "wcId": ""}, (Expect.ANSWER, ("REQ-2",))),
+        ({"type": 2.0, "wcId": "wxid_a"}, (Expect.ANSWER, ("REQ-7",))),
         ({"type": 2, "wcId": "", "deviceType": "ipad"}, (Expect.ANSWER, ("REQ-2", "REQ-3"))),
         ({"type": 2, "wcId": "wxid_a"}, (Expect.ANSWER, ("REQ-7",))),
-        ({"wcId": ""}, (Expect.FAILURE, ("REQ-4",))),
+        ({"wcId": ""}, (Expect.ANSWER, ("REQ-4",))),
+        ({}, (Expect.ANSWER, ("REQ-4",))),
+        ({"type": None}, (Expect.ANSWER, ("REQ-4",))),
         ({"type": "abc"}, (Expect.FAILURE, ("REQ-5",))),
         ({"type": True}, (Expect.FAILURE, ("REQ-5",))),
+        ({"type": []}, (Expect.FAILURE, ("REQ-5",))),
         ({"type": "2"}, (Expect.FAILURE, ("REQ-6",))),
         ({"type": 3}, (Expect.FAILURE, ("REQ-6",))),
+        ({"type": 2.5}, (Expect.FAILURE, ("REQ-6",))),
         ({"type": 2, "wcId": 5}, (Expect.FAILURE, ("REQ-6",))),
         ([{"type": 2}], (Expect.FAILURE, ("REQ-8",))),
     ],
 )
 def test_request_classes(body: object, expected: tuple) -> None:
     assert classify(body) == expected
+
+
+@pytest.mark.parametrize("case", [c for c in load_cases() if c.token == "valid" and c.content_type == "application/json"
+                                  and c.token_header == "Authorization" and c.content_type_header == "Content-Type"], ids=lambda c: c.id)
+def test_a_generated_body_is_judged_like_the_hand_written_case_that_sends_it(case: Case) -> None:
+    """cases.yaml and the classification of generated (and replayed) bodies agree.
+
+    Where the classification asks only for an answer, a case may know more of
+    its values (a plausible proxy succeeds, a hostile wcId is REQ-9), but a
+    body that may succeed is never a case that must fail.
+    """
+    expect, ids = classify(_parsed(case.body))
+    if expect is Expect.ANSWER:
+        assert case.expect is not Expect.FAILURE
+    else:
+        assert (case.expect, case.requirements) == (expect, ids)
 
 
 def test_other_methods() -> None:
@@ -150,6 +199,23 @@ def test_qr_image_must_decode_as_a_qr_code() -> None:
     assert qr_image_decodes(exchange(qr.getvalue(), content_type="text/html")).outcome is Outcome.WARN
     unreachable = Exchange(SentRequest("GET", "http://nowhere.invalid/q.png"), None, error="cannot connect")
     assert qr_image_decodes(unreachable, unreachable=True).outcome is Outcome.NOT_VERIFIED
+    assert qr_image_decodes(unreachable, unreachable=True, api_host="api.example").outcome is Outcome.NOT_VERIFIED
+
+
+@pytest.mark.parametrize("url", ["http://api.example:9/q.png", "https://API.example/q.png", "http://api.example:8080/qr/w.png"])
+def test_a_qr_url_on_the_apis_own_host_that_refuses_is_a_warning(url: str) -> None:
+    """DATA-3: the suite reached that host a moment ago, so a refused connection there is the server's (any port)."""
+    refused = Exchange(SentRequest("GET", url), None, error="cannot connect: [Errno 111] Connection refused")
+    finding = qr_image_decodes(refused, unreachable=True, api_host="api.example")
+    assert finding.outcome is Outcome.WARN and "own host" in finding.detail
+
+
+def test_the_apis_own_host_is_its_name_or_address_as_written() -> None:
+    assert is_api_host("http://127.0.0.1:1/q.png", "127.0.0.1")
+    assert is_api_host("http://[::1]:8080/q.png", "::1")
+    assert not is_api_host("http://localhost:8080/q.png", "127.0.0.1")  # no DNS lookup: another name is another host
+    assert not is_api_host("http://qr.api.example/q.png", "api.example")
+    assert not is_api_host("http://api.example/q.png", None)
 
 
 def test_latency_budget() -> None:

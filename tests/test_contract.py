@@ -48,6 +48,15 @@ def test_catalog_lists_exactly_the_contracts_requirements() -> None:
         assert catalog[requirement_id].level is Level(level), requirement_id
 
 
+@pytest.mark.skipif(not CONTRACT.exists(), reason="shared/CONTRACT.md is not beside the checkout")
+def test_a_must_has_a_should_clause_exactly_where_the_contract_gives_it_one() -> None:
+    """A SHOULD inside a MUST's paragraph (REQ-1's 2.0, ENV-7's null data, ENV-8's HTTP 200) is a warning, not a failure."""
+    text = CONTRACT.read_text("utf-8")
+    paragraphs = dict(re.findall(r"^- ([A-Z]+-\d+) MUST(.*?)(?=^- |^\S|\Z)", text, flags=re.MULTILINE | re.DOTALL))
+    catalog = load_catalog()
+    assert {rid for rid, body in paragraphs.items() if "SHOULD" in body} == {r.id for r in catalog if r.should}
+
+
 def test_every_requirement_id_in_the_spec_is_in_the_catalog() -> None:
     named = set(re.findall(r"\b(?:ENV|DATA|AUTH|REQ|TIME|METH)-\d+\b", spec.spec_bytes().decode("utf-8")))
     assert named <= {r.id for r in load_catalog()}

@@ -100,7 +100,7 @@ def test_each_judged_exchange_is_recorded_once_with_its_judgement(name: str, run
     for entry in entries:
         assert entry["_testId"] and "_seed" in entry
         if entry["_judgement"] == "login":
-            assert entry["_expect"] in ("success", "failure", "answer") and entry["_requirements"]
+            assert entry["_expect"] in {expect.value for expect in Expect} and entry["_requirements"]
     generated = [entry for entry in entries if "test_properties" in entry["_testId"]]
     assert generated and all(entry["_seed"] is not None and entry["_caseId"] for entry in generated)
 

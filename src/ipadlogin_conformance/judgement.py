@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from .checks import Expect, Policy, judge_login, other_method_refused, qr_image_decodes
 from .exchange import Exchange
@@ -40,8 +41,9 @@ def label_other_method(exchange: Exchange, *, method_is_standard: bool = True) -
     return exchange
 
 
-def label_qr(exchange: Exchange, *, unreachable: bool) -> Exchange:
-    exchange.labels.update(judgement=Judgement.QR.value, unreachable=unreachable)
+def label_qr(exchange: Exchange, *, unreachable: bool, base_url: str) -> Exchange:
+    """``base_url``: the API's, whose host the suite reached (DATA-3 blames an unreachable QR URL there)."""
+    exchange.labels.update(judgement=Judgement.QR.value, unreachable=unreachable, api_host=urlsplit(base_url).hostname)
     return exchange
 
 
@@ -53,7 +55,8 @@ def judge_labeled(exchange: Exchange, policy: Policy) -> list[Finding]:
         return judge_login(exchange, Expect(labels["expect"]), labels["requirements"], policy)
     if kind is Judgement.OTHER_METHOD:
         return [other_method_refused(exchange, method_is_standard=labels["method_is_standard"])]
-    return [qr_image_decodes(exchange, unreachable=labels["unreachable"])]
+    # A cassette recorded before api_host was labeled judges as it did then.
+    return [qr_image_decodes(exchange, unreachable=labels["unreachable"], api_host=labels.get("api_host"))]
 
 
 def judge_into(record: TestRecord, exchange: Exchange, policy: Policy, findings: list[Finding] | None = None) -> list[Finding]:

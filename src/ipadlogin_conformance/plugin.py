@@ -194,7 +194,8 @@ class Judge:
 
     def qr(self, exchange: Exchange, unreachable: bool) -> list[Finding]:
         """GET qrCodeUrl (DATA-3); ``unreachable``: the host could not be reached at all."""
-        return judge_into(self.record, label_qr(exchange, unreachable=unreachable), self.settings.policy)
+        labeled = label_qr(exchange, unreachable=unreachable, base_url=self.target.config.base_url)
+        return judge_into(self.record, labeled, self.settings.policy)
 
     def add(self, findings: list[Finding] | Finding) -> list[Finding]:
         """A finding the test states itself, not judged from an exchange (kept as is by a replay)."""

@@ -112,7 +112,7 @@ def _fetch_qr(target: Target) -> Exchange | None:
     if url is None:
         return None
     exchange, unreachable = target.fetch_qr(url)
-    return label_qr(exchange, unreachable=unreachable)
+    return label_qr(exchange, unreachable=unreachable, base_url=target.config.base_url)
 
 
 class InProcessServer:

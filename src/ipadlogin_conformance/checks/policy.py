@@ -17,6 +17,8 @@ class Expect(str, enum.Enum):
     """The outcome a request class must get."""
 
     SUCCESS = "success"
+    SHOULD_SUCCEED = "should-succeed"
+    """A success, but anything else breaks only the SHOULD clause of the requirement (a warning)."""
     FAILURE = "failure"
     ANSWER = "answer"
     """Either outcome, as long as the server answers (no 5xx, no dropped connection)."""

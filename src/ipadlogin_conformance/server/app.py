@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import faults as fault_catalog
 from .config import MAX_BODY_BYTES, ServerConfig
-from .exchange import NOT_PARSED, PROBLEMS, SUCCESS_CODE, Exchange, Route as RouteName
+from .exchange import PROBLEMS, SUCCESS_CODE, Exchange, Route as RouteName
 from .qr import WID_RE, qr_png
 
 SUCCESS_MESSAGE = "登录成功"  # the success example's message
@@ -103,8 +103,8 @@ def judge_body(ex: Exchange, raw: bytes | None) -> None:
     if not isinstance(ex.body, dict):
         ex.problems.append(PROBLEMS["body-not-object"])
         return
-    kind = ex.body.get("type", NOT_PARSED)
-    if kind is NOT_PARSED:
+    kind = ex.body.get("type")
+    if kind is None:  # missing or null alike (REQ-4): refused, as the page marks type required
         ex.problems.append(PROBLEMS["type-missing"])
     elif isinstance(kind, str):
         numeric = _NUMERIC_RE.fullmatch(kind)

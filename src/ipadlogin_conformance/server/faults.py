@@ -6,6 +6,8 @@ run against it must fail exactly the IDs in ``breaks`` and warn exactly about
 those in ``warns`` (a SHOULD, or the SHOULD clause of a MUST). A fault that
 breaks only SHOULDs has empty ``breaks``. A *variation* is a legal deviation a
 correct suite must accept: no ``breaks``, and ``warns`` for the SHOULD it bends.
+An entry that states ``not_verified`` also fixes the requirements the suite can
+only report as not verified (say, a QR host it cannot reach).
 The self-test (``ipadlogin_conformance.selftest``) proves both sets exactly.
 
 Behaviour is small hooks on an :class:`~.exchange.Exchange`, one per phase:
@@ -23,11 +25,14 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .exchange import PROBLEMS, Exchange, Hook, Route
 from .qr import blank_png, qr_png
@@ -51,6 +56,7 @@ class Fault:
     shape: Hook | None = None
     finish: Hook | None = None
     warns: tuple[str, ...] = ()  # requirement IDs a faithful suite warns about
+    not_verified: tuple[str, ...] | None = None  # when stated: exactly the IDs left "not verified"
 
 
 AUTH_TAGS = frozenset({"auth-missing", "auth-empty", "auth-unknown"})
@@ -295,6 +301,30 @@ def _qr_data_uri(ex: Exchange, d: dict[str, Any]) -> str:
     return "data:image/png;base64," + base64.b64encode(qr_png(ex.wid)).decode()
 
 
+@cache
+def _port_nobody_listens_on() -> socket.socket:
+    """A TCP socket bound to a free port and never listening: connections there are refused.
+
+    Held for the life of the process, so no other program can take the port.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("", 0))
+    return sock
+
+
+def _qr_on_closed_port(ex: Exchange, d: dict[str, Any]) -> str:
+    """The QR URL on the server's own host, at a port where nothing listens."""
+    parts = urlsplit(ex.base_url)
+    host = parts.hostname or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    port = _port_nobody_listens_on().getsockname()[1]
+    return f"{parts.scheme}://{host}:{port}/qr/{ex.wid}.png"
+
+
+FOREIGN_QR_HOST = "qr-cdn.invalid"
+"""A host of another domain that no resolver knows (RFC 6761): one the suite cannot reach."""
+
+
 def _is_get(ex: Exchange) -> bool:
     return ex.method == "GET"
 
@@ -381,6 +411,9 @@ _ENTRIES: tuple[Fault, ...] = (
           "the QR URL serves a PNG with no QR code in it",
           finish=on_route("qr", replace_body(200, "image/png", lambda ex: blank_png()), _qr_served),
           warns=("DATA-3",)),
+    Fault("qr-port-closed", F, (),
+          "qrCodeUrl is on the API's own host, at a port where nothing listens (the image service is down)",
+          shape=on_success(set_field("qrCodeUrl", _qr_on_closed_port)), warns=("DATA-3",)),
     # Authorization.
     Fault("auth-missing-accepted", F, ("AUTH-1",),
           "a request without Authorization is served (a token that is sent is still checked)",
@@ -389,13 +422,16 @@ _ENTRIES: tuple[Fault, ...] = (
     Fault("empty-token-accepted", F, ("AUTH-2",),
           "an empty Authorization value is accepted", judge=accept("auth-empty")),
     # Request body.
-    Fault("type-missing-accepted", F, ("REQ-4",), "a body without type succeeds", judge=accept("type-missing")),
+    Fault("type-missing-500", F, ("ENV-8", "REQ-4"),
+          "a body without type (or with type null) crashes the handler (HTTP 500, text)",
+          finish=on_login(replace_body(500, TEXT, _TEXT_500), reason_in({"type-missing"}))),
     Fault("type-wrong-type-accepted", F, ("REQ-5",),
-          "type of a non-numeric JSON type ('abc', null, true, [], {}) succeeds",
+          "type of a non-numeric JSON type ('abc', true, [], {}) succeeds",
           judge=accept("type-not-numeric")),
-    Fault("type-float-refused", F, ("REQ-1",),
-          "type 2.0 is refused: the parser wants an integer literal",
-          judge=refuse("type-other-number", lambda b, ex: isinstance(b.get("type"), float) and b["type"] == 2)),
+    Fault("type-float-refused", F, (),
+          "type 2.0 is refused: the parser wants an integer literal (Go int, Rust i32)",
+          judge=refuse("type-other-number", lambda b, ex: isinstance(b.get("type"), float) and b["type"] == 2),
+          warns=("REQ-1",)),
     Fault("type-string-accepted", F, (),
           "type '2' (a numeric string) is coerced and succeeds",
           judge=accept("type-numeric-string", lambda ex: _is_string_two(body(ex).get("type"))), warns=("REQ-6",)),
@@ -459,6 +495,13 @@ _ENTRIES: tuple[Fault, ...] = (
     Fault("connection-close", V, (),
           "every response says Connection: close",
           finish=set_header("Connection", "close")),
+    Fault("type-missing-accepted", V, (),
+          "a body without type (or with type null) is taken as type 2, as a published client expects",
+          judge=accept("type-missing")),
+    Fault("qr-foreign-host", V, (),
+          f"qrCodeUrl is on another host, one the suite cannot resolve ({FOREIGN_QR_HOST})",
+          shape=on_success(set_field("qrCodeUrl", lambda ex, d: f"http://{FOREIGN_QR_HOST}/qr/{ex.wid}.png")),
+          not_verified=("DATA-3",)),
 )  # fmt: skip
 
 #: name → entry, in a stable order (the order of ``--list-faults``).
