@@ -29,8 +29,8 @@ SHOWN_HEADERS = ("content-type", "authorization")
 
 VERDICTS: dict[Outcome, tuple[str, str]] = {
     Outcome.PASS: ("Every check of the requirement held.", "no"),
-    Outcome.NOT_VERIFIED: ("The suite could not check it from where it ran (for DATA-3: the QR host is not reachable "
-                           "from the runner, or there was no success to take a QR URL from). Not a failure; check it another way.", "no"),
+    Outcome.NOT_VERIFIED: ("The suite could not check it from where it ran (for DATA-3: the QR URL is on another host than "
+                           "the API's and not reachable from the runner, or there was no success to take a QR URL from). Not a failure; check it another way.", "no"),
     Outcome.WARN: ("A SHOULD is broken (or only the SHOULD clause of a MUST, or the lenient profile accepted an erratum). "
                    "Clients may cope; fix it when you can.", "only with `--warnings-as-errors`"),
     Outcome.FAIL: ("A MUST is broken: deployed clients can break on this answer.", "yes, exit status 1"),
