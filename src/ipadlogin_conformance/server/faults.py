@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import time
 import uuid
@@ -32,7 +33,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from .exchange import PROBLEMS, Exchange, Hook, Route
 from .qr import blank_png, qr_png
@@ -302,8 +302,8 @@ def _qr_data_uri(ex: Exchange, d: dict[str, Any]) -> str:
 
 
 @cache
-def _port_nobody_listens_on() -> socket.socket:
-    """A TCP socket bound to a free port and never listening: connections there are refused.
+def _socket_refusing_connections() -> socket.socket:
+    """A TCP socket bound to a free port and never listening: connections to that port are refused.
 
     Held for the life of the process, so no other program can take the port.
     """
@@ -313,12 +313,10 @@ def _port_nobody_listens_on() -> socket.socket:
 
 
 def _qr_on_closed_port(ex: Exchange, d: dict[str, Any]) -> str:
-    """The QR URL on the server's own host, at a port where nothing listens."""
-    parts = urlsplit(ex.base_url)
-    host = parts.hostname or "127.0.0.1"
-    host = f"[{host}]" if ":" in host else host
-    port = _port_nobody_listens_on().getsockname()[1]
-    return f"{parts.scheme}://{host}:{port}/qr/{ex.wid}.png"
+    """The QR URL on the server's own host (as the client named it), at a port where nothing listens."""
+    scheme, _, netloc = ex.base_url.partition("://")
+    host = re.sub(r":\d+$", "", netloc)  # keeps an IPv6 literal's brackets
+    return f"{scheme}://{host}:{_socket_refusing_connections().getsockname()[1]}/qr/{ex.wid}.png"
 
 
 FOREIGN_QR_HOST = "qr-cdn.invalid"
