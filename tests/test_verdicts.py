@@ -11,7 +11,10 @@ all-crashed run, a transport failure, a wrong token and an all-5xx target.
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -338,3 +341,22 @@ def test_the_replay_gives_the_same_overall_verdict_and_honours_require_complete(
     assert cli.main(["replay", str(reports / CASSETTE_NAME), "--reports-dir", str(tmp_path / "gate"), "--require-complete"]) == 1
     _, _, required = finished(runs, "selected-required")
     assert cli.main(["replay", str(required / CASSETTE_NAME), "--reports-dir", str(tmp_path / "recorded")]) == 1  # as recorded
+
+
+def test_the_readmes_jq_gate_accepts_only_a_complete_run_that_did_not_fail(runs, tmp_path: Path) -> None:
+    jq = shutil.which("jq")
+    if jq is None:
+        pytest.skip("jq is not installed (Debian: apt-get install jq); the gate line in the README needs it")
+    line = next(line for line in (ROOT / "README.md").read_text("utf-8").splitlines() if line.startswith("jq -e "))
+    program = shlex.split(line)[2]
+
+    def gate(summary: dict) -> int:
+        path = tmp_path / "summary.json"
+        path.write_text(json.dumps(summary))
+        return subprocess.run([jq, "-e", program, str(path)], capture_output=True).returncode
+
+    _, incomplete, _ = finished(runs, "selected")
+    _, failed, _ = finished(runs, "wrong-token")
+    assert gate(incomplete) != 0 and gate(failed) != 0
+    assert gate({**incomplete, "complete": True, "verdict": "pass"}) == 0
+    assert gate({**incomplete, "complete": True, "verdict": "warn"}) == 0

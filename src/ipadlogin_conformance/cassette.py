@@ -242,11 +242,12 @@ class CassetteWriter:
         """Finish the file with the tests, how the run went and the verdicts; None when no test ran."""
         if self._file is None:
             return None
+        overall = run_verdict(results, self.settings.warnings_as_errors, () if run is None else run.incomplete_reasons)
         tail = {
             "_tests": self._tests,
             "_runInfo": None if run is None else run_info_to_dict(run),
             "_verdicts": {rid: result.outcome.value for rid, result in results.requirements.items()},
-            "_overall": run_verdict(results, self.settings.warnings_as_errors, () if run is None else run.incomplete_reasons).outcome.value,
+            "_overall": overall.outcome.value,
         }
         self._file.write("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "}\n")
         self._file.close()

@@ -4,7 +4,9 @@ A conformance suite is only as good as the defects it catches and the correct
 servers it leaves alone. Each :class:`Scenario` is one reference server (a
 catalog entry, or a setup such as a wrong token) and the exact verdicts a
 faithful suite must reach: the requirement IDs that fail, those that warn,
-and (when stated) those left "not verified". :func:`run_scenario` starts the
+(when stated) those left "not verified", and the harness problem the run must
+diagnose (none but for a wrong token); a run that fails nothing must also be
+complete. :func:`run_scenario` starts the
 server on a free port, runs the packaged suite against it in a subprocess
 (:mod:`.subprocess_run`) and reads the verdicts from ``summary.json``;
 :func:`problems` says how the verdicts differ from the expectation. The
