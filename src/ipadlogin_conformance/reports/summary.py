@@ -60,6 +60,7 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict
             "rate_limit_per_s": settings.rate_limit,
             "success_budget": settings.success_budget,
             "warnings_as_errors": settings.warnings_as_errors,
+            "require_complete": settings.require_complete,
             "request_timeout_s": settings.request_timeout_s,
             "latency_budget_ms": settings.latency_budget_ms,
             "known_wcid_given": settings.known_wcid is not None,
