@@ -70,7 +70,7 @@ def test_one_requirement_without_a_check_makes_the_run_incomplete_not_a_pass() -
     assert verdict.outcome is RunOutcome.INCOMPLETE and verdict.not_checked == ("REQ-7",) and not verdict.complete
     assert verdict.lines() == [
         f"incomplete: 1 of {len(results.requirements)} requirements got no check (deselected, skipped or never reached): REQ-7",
-        "overall: INCOMPLETE — nothing failed in what ran, but the run is incomplete: not a verdict to publish",
+        "overall: INCOMPLETE — no requirement failed in what ran, but the run is incomplete: not a verdict to publish",
     ]
     # A requirement only "checked" to say it could not be (TIME-2 without an answered call) got no check either.
     assert run_verdict(results_with({"TIME-2": Outcome.NOT_RUN}), warnings_as_errors=False).not_checked == ("TIME-2",)

@@ -61,7 +61,7 @@ class RunVerdict:
                 parts.append(f"warnings are errors (--warnings-as-errors), and {_ids(warned)} warned")
             return "; ".join(parts)
         if self.outcome is RunOutcome.INCOMPLETE:
-            return "nothing failed in what ran, but the run is incomplete: not a verdict to publish"
+            return "no requirement failed in what ran, but the run is incomplete: not a verdict to publish"
         checked = "every requirement checked, every MUST met"
         if self.outcome is RunOutcome.WARN:
             return f"{checked}; SHOULD warnings: {_ids(self.warned)}"
