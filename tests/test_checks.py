@@ -101,10 +101,34 @@ def test_expectations() -> None:
     assert problems(exchange(SUCCESS), Expect.FAILURE, ("AUTH-1",)) == {"AUTH-1": "fail"}
     assert problems(exchange(SUCCESS), Expect.FAILURE, ("REQ-6",)) == {"REQ-6": "warn"}
     assert problems(exchange(FAILURE), Expect.ANSWER, ("REQ-9",)) == {}
-    dropped = Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error="connection reset", elapsed_ms=3)
-    assert problems(dropped, Expect.ANSWER, ("REQ-9",)) == {"REQ-9": "fail"}
-    hung = Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error="timed out", timed_out=True, elapsed_ms=10_000)
-    assert problems(hung, Expect.ANSWER, ("REQ-7",)) == {"REQ-7": "fail", "TIME-1": "fail"}
+
+
+def unanswered(error: str = "the server reset the connection", *, timed_out: bool = False) -> Exchange:
+    return Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error=error, timed_out=timed_out, elapsed_ms=3)
+
+
+@pytest.mark.parametrize("expect", [Expect.SUCCESS, Expect.FAILURE])
+def test_no_answer_is_one_env_1_finding_not_one_per_requirement(expect: Expect) -> None:
+    """Whether the server would have accepted the request is unknown: only the missing answer is blamed."""
+    findings = judge_login(unanswered(), expect, ("AUTH-3", "REQ-1"), Policy())
+    assert [(f.requirement, f.outcome.value) for f in findings] == [("ENV-1", "fail")]
+    assert findings[0].detail == "no HTTP answer: the server reset the connection"
+
+
+def test_a_request_class_that_promises_an_answer_is_blamed_too() -> None:
+    assert problems(unanswered(), Expect.ANSWER, ("REQ-9",)) == {"ENV-1": "fail", "REQ-9": "fail"}
+    # A timeout is TIME-1's, not ENV-1's.
+    assert problems(unanswered("timed out", timed_out=True), Expect.ANSWER, ("REQ-7",)) == {"REQ-7": "fail", "TIME-1": "fail"}
+    assert problems(unanswered("timed out", timed_out=True), Expect.SUCCESS, ("REQ-1",)) == {"TIME-1": "fail"}
+
+
+def test_an_answer_broken_on_the_wire_after_it_arrived_is_env_1() -> None:
+    """A transport error that comes with an answer (a framing error after it) adds ENV-1; the answer is still judged."""
+    framed = exchange(SUCCESS)
+    broken = Exchange(framed.request, framed.response, error="3 bytes after the declared Content-Length", elapsed_ms=1.0)
+    findings = judge_login(broken, Expect.SUCCESS, ("REQ-1",), Policy())
+    assert {f.requirement: f.outcome.value for f in findings if f.outcome is not Outcome.PASS} == {"ENV-1": "fail"}
+    assert any("broken on the wire: 3 bytes after" in f.detail for f in findings)
 
 
 def test_a_class_that_should_succeed_warns_whatever_comes_instead() -> None:

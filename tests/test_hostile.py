@@ -34,7 +34,7 @@ LOGIN_BEHAVIOURS: dict[str, tuple[hostile.Behaviour, set[str]]] = {
     "trickles-body": (hostile.trickle, {"TIME-1"}),
     "1-gib-body": (hostile.huge, {"ENV-1"}),
     "endless-chunks": (hostile.endless_chunks, {"ENV-1"}),
-    "reset-mid-body": (hostile.reset_mid_body, {"AUTH-1", "REQ-1"}),
+    "reset-mid-body": (hostile.reset_mid_body, {"ENV-1"}),
     "invalid-utf8": (hostile.invalid_utf8, {"ENV-1"}),
     "gzip-bomb": (hostile.gzip_bomb, {"ENV-1"}),
     "redirect-loop": (hostile.redirect_loop, {"ENV-1"}),

@@ -84,6 +84,15 @@ def failing_results() -> RunResults:
     return results
 
 
+def complete_results() -> RunResults:
+    """failing_results, with a passing check of every requirement it left unchecked."""
+    results = failing_results()
+    for rid, result in results.requirements.items():
+        if not result.checks:
+            results.add(Finding(rid, Outcome.PASS), "t::ok")
+    return results
+
+
 @pytest.fixture
 def settings(tmp_path: Path):
     return resolve({"ipadlogin_reports_dir": str(tmp_path / "reports")}, environ={})
@@ -92,10 +101,13 @@ def settings(tmp_path: Path):
 def test_summary_of_a_failing_run_validates_and_holds_the_evidence(settings) -> None:
     summary = build_summary(failing_results(), settings, run_info())
     assert validate(summary) == []
-    assert summary["verdict"] == "fail" and summary["blocking"] == ["ENV-3"]
+    assert summary["verdict"] == "fail" and summary["blocking"] == ["ENV-3"]  # a failure found is conclusive
+    assert summary["verdict_reason"] == "ENV-3 fails the run" and summary["diagnosis"] is None
     by_id = {item["id"]: item for item in summary["requirements"]}
     assert by_id["ENV-3"]["verdict"] == "fail" and by_id["ENV-6"]["verdict"] == "warn"
     assert by_id["REQ-1"]["verdict"] == "not run" and by_id["ENV-1"]["verdict"] == "pass"
+    assert summary["complete"] is False and "REQ-1" in summary["not_checked"] and "ENV-1" not in summary["not_checked"]
+    assert len(summary["not_checked"]) == len(summary["requirements"]) - 5
     evidence = by_id["ENV-3"]["evidence"][0]
     assert evidence["seed"] == 42 and evidence["replay"] == "--hypothesis-seed=42"
     assert evidence["exchange"]["response"]["status"] == 200
@@ -116,7 +128,8 @@ def test_the_schema_rejects_what_it_does_not_describe(settings) -> None:
 
 def test_nothing_checked_is_not_a_pass(settings) -> None:
     summary = build_summary(RunResults(), settings, run_info(reasons=("no test ran",), status=5))
-    assert summary["verdict"] == "not run" and summary["complete"] is False
+    assert summary["verdict"] == "incomplete" and summary["complete"] is False
+    assert summary["incomplete_reasons"][0] == "no test ran" and len(summary["not_checked"]) == len(summary["requirements"])
     assert validate(summary) == []
 
 
@@ -162,21 +175,25 @@ def test_html_shows_verdicts_in_words_and_the_evidence(settings) -> None:
 
 
 def test_partial_run_is_marked_in_every_format(settings) -> None:
-    summary = build_summary(failing_results(), settings, run_info(reasons=("the run was interrupted",), status=2))
+    summary = build_summary(complete_results(), settings, run_info(reasons=("the run was interrupted",), status=2))
     assert summary["complete"] is False and summary["incomplete_reasons"] == ["the run was interrupted"]
     assert "Incomplete run" in render_html(summary) and "Incomplete run" in render_markdown(summary)
-    complete = build_summary(failing_results(), settings, run_info())
+    complete = build_summary(complete_results(), settings, run_info())
+    assert complete["complete"] is True and complete["not_checked"] == []
     assert "Incomplete run" not in render_html(complete) and "Incomplete run" not in render_markdown(complete)
 
 
-def test_a_partial_pass_is_headlined_incomplete_but_a_partial_fail_stays_a_fail(settings) -> None:
+def test_a_partial_pass_is_incomplete_but_a_partial_fail_stays_a_fail(settings) -> None:
     passing = RunResults()
     passing.tests = 1
     passing.add(Finding("ENV-1", Outcome.PASS), "t::ok")
-    partial = build_summary(passing, settings, run_info(reasons=("the run was interrupted",), status=2))
-    assert partial["verdict"] == "pass"  # the data stays exact; the headline does not claim it
+    partial = build_summary(passing, settings, run_info(status=0))
+    assert partial["verdict"] == "incomplete" and partial["complete"] is False  # a requirement unchecked is enough
+    assert partial["incomplete_reasons"] == [f"{len(partial['not_checked'])} of {len(partial['requirements'])} requirements got no check "
+                                             f"(deselected, skipped or never reached): {', '.join(partial['not_checked'])}"]
     assert "◌ INCOMPLETE" in render_html(partial) and "✓ PASS" not in render_html(partial)
-    assert render_markdown(partial).startswith("## iPadLogin conformance: ⏹️ INCOMPLETE (so far: pass)")
+    assert render_markdown(partial).startswith("## iPadLogin conformance: ⏹️ INCOMPLETE\n")
+    assert validate(partial) == []
     failing = build_summary(failing_results(), settings, run_info(reasons=("the run was interrupted",), status=2))
     assert "✗ FAIL" in render_html(failing) and render_markdown(failing).startswith("## iPadLogin conformance: ❌ FAIL\n")
 
@@ -354,6 +371,7 @@ def test_a_broken_run_still_writes_partial_reports(tmp_path: Path, exception: st
     summary = load_summary(reports)
     assert validate(summary) == []
     assert summary["complete"] is False and any(reason in text for text in summary["incomplete_reasons"])
+    assert summary["verdict"] == "incomplete" and "overall: INCOMPLETE — " in result.stdout  # never a vacuous pass
     assert "Incomplete run" in (reports / REPORT_HTML).read_text() and "Incomplete run" in (reports / SUMMARY_MD).read_text()
     if reason == "crashed":
         assert len(summary["tests"]["crashed"]) == 1 and summary["tests"]["run"] == summary["tests"]["collected"]

@@ -32,6 +32,7 @@ from . import __version__
 from .catalog import load_catalog
 from .exchange import Exchange, ReceivedResponse, SentRequest, header
 from .judgement import SENT_AT
+from .overall import run_verdict
 from .reports.run import RunInfo
 from .results import RunResults, TestRecord
 from .settings import Settings
@@ -179,6 +180,7 @@ def run_info(settings: Settings) -> dict[str, Any]:
         "requestTimeoutS": settings.request_timeout_s,
         "latencyBudgetMs": settings.latency_budget_ms,
         "warningsAsErrors": settings.warnings_as_errors,
+        "requireComplete": settings.require_complete,
         "knownWcid": settings.known_wcid,
         "examples": settings.examples,
         "seed": settings.seed,
@@ -240,11 +242,12 @@ class CassetteWriter:
         """Finish the file with the tests, how the run went and the verdicts; None when no test ran."""
         if self._file is None:
             return None
+        overall = run_verdict(results, self.settings.warnings_as_errors, () if run is None else run.incomplete_reasons)
         tail = {
             "_tests": self._tests,
             "_runInfo": None if run is None else run_info_to_dict(run),
             "_verdicts": {rid: result.outcome.value for rid, result in results.requirements.items()},
-            "_overall": results.overall(self.settings.warnings_as_errors).value,
+            "_overall": overall.outcome.value,
         }
         self._file.write("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "}\n")
         self._file.close()

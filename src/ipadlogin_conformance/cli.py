@@ -153,6 +153,7 @@ def _split(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 def replay_command(args: argparse.Namespace) -> int:
     """Judge a cassette again and write the reports; the exit status the replayed verdicts give."""
     from .cassette import CassetteError, read_cassette
+    from .overall import run_verdict
     from .plugin import write_table
     from .replay import PlainReporter, replay, run_info, settings_of, write_run_reports
     from .reports import ReportsDirError
@@ -169,7 +170,8 @@ def replay_command(args: argparse.Namespace) -> int:
         written = write_run_reports(replayed, run)
     except ReportsDirError as error:
         raise UsageError(str(error)) from None
-    write_table(PlainReporter(), replayed.results, settings)
+    write_table(PlainReporter(), replayed.results, settings,
+                run_verdict(replayed.results, settings.warnings_as_errors, run.incomplete_reasons))
     changed = replayed.changed()
     if changed:
         print("changed since the recording: " + ", ".join(f"{rid} {was} → {now}" for rid, (was, now) in changed.items()))

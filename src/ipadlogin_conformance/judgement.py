@@ -60,7 +60,7 @@ def judge_labeled(exchange: Exchange, policy: Policy) -> list[Finding]:
 
 
 def judge_into(record: TestRecord, exchange: Exchange, policy: Policy, findings: list[Finding] | None = None) -> list[Finding]:
-    """Judge a labeled exchange and keep it, its findings and (for a login) its latency on the record.
+    """Judge a labeled exchange and keep it, its findings and (for a login) its latency and answer on the record.
 
     ``findings`` given: judged already (a cassette entry whose body was cut), recorded as they are.
     """
@@ -68,7 +68,9 @@ def judge_into(record: TestRecord, exchange: Exchange, policy: Policy, findings:
         findings = judge_labeled(exchange, policy)
     # When it was sent (epoch seconds), for the cassette's timeline; a replay keeps the recorded one.
     exchange.labels.setdefault(SENT_AT, time.time() - exchange.elapsed_ms / 1000)
-    if exchange.labels["judgement"] == Judgement.LOGIN.value and exchange.response is not None:
-        record.latencies_ms.append(exchange.elapsed_ms)
+    if exchange.labels["judgement"] == Judgement.LOGIN.value:
+        record.answers.observe(exchange, Expect(exchange.labels["expect"]), exchange.labels["requirements"])
+        if exchange.response is not None:
+            record.latencies_ms.append(exchange.elapsed_ms)
     record.add_judged(exchange, findings)
     return findings

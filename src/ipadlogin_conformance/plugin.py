@@ -22,6 +22,7 @@ from .cassette import CASSETTE_NAME, CassetteWriter
 from .catalog import load_catalog
 from .checks import Expect
 from .judgement import judge_into, label_login, label_other_method, label_qr
+from .overall import RunVerdict, run_verdict
 from .evidence import describe
 from .exchange import Exchange
 from .results import RunResults, TestRecord, is_blocking
@@ -266,6 +267,8 @@ class RunReporter:
         """Whether this run writes the reports (see _prepare_reports)."""
         self.progress = RunProgress(self.settings.warnings_as_errors)
         self.written: list[Path] = []
+        self.verdict: RunVerdict | None = None
+        """The run's overall verdict, once the session finished (None: not a conformance run)."""
         self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if reports else None
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
 
@@ -281,24 +284,30 @@ class RunReporter:
         self.progress.observe(report, record)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not (self.reports or self.results.tests):  # the project's own tests: no conformance run
+            return
         if self.results.tests:
             self.results.close(self.settings.policy)
-            if self.results.blocking(self.settings.warnings_as_errors) and session.exitstatus == 0:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.reports:  # also after Ctrl-C or a crash: marked incomplete
-            run = self.progress.finish(session)
+        if self.results.blocking(self.settings.warnings_as_errors) and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        run = self.progress.finish(session)  # also after Ctrl-C or a crash: incomplete
+        self.verdict = run_verdict(self.results, self.settings.warnings_as_errors, run.incomplete_reasons)
+        if self.settings.require_complete and not self.verdict.complete and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            run = replace(run, exit_status=int(session.exitstatus))
+        if self.reports:
             self.written = write_reports(self.results, self.settings, run=run)
             if self.cassette is not None and self.cassette.close(self.results, run) is not None:
                 self.written.append(self.cassette.path)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.results.tests:
-            write_table(terminalreporter, self.results, self.settings)
+        if self.verdict is not None:
+            write_table(terminalreporter, self.results, self.settings, self.verdict)
         if self.written:
             terminalreporter.write_line(f"reports: {', '.join(str(path) for path in self.written)}")
 
 
-def write_table(terminalreporter: Any, results: RunResults, settings: Settings) -> None:
+def write_table(terminalreporter: Any, results: RunResults, settings: Settings, overall: RunVerdict) -> None:
     """The per-requirement table; ``terminalreporter`` needs section(), write() and write_line() (replay passes its own)."""
     write = terminalreporter.write_line
     terminalreporter.section("iPadLogin conformance")
@@ -314,4 +323,5 @@ def write_table(terminalreporter: Any, results: RunResults, settings: Settings) 
         write(f"{result.checks:>8}  {requirement.statement[:70]}")
     budget = "no cap" if settings.success_budget is None else f"budget {settings.success_budget}"
     write(f"requests {results.requests} · successes {results.successes} ({budget}) · not sent (budget spent) {results.refused}")
-    write(f"overall: {results.overall(settings.warnings_as_errors).value.upper()}")
+    for line in overall.lines():
+        write(line)

@@ -21,12 +21,13 @@ import pytest
 from .cassette import Cassette
 from .checks.policy import Profile
 from .judgement import judge_into
+from .overall import run_verdict
 from .reports import write_reports
 from .reports.run import RunInfo, run_of_records
 from .results import RunResults, TestRecord
 from .settings import OPTIONS, Settings, SettingsError
 
-REPLAY_OPTIONS = ("profile", "latency-budget", "warnings-as-errors", "reports-dir")
+REPLAY_OPTIONS = ("profile", "latency-budget", "warnings-as-errors", "require-complete", "reports-dir")
 """Settings a replay may change; the rest describe what was sent and stay as recorded."""
 
 
@@ -55,6 +56,7 @@ def settings_of(run: Mapping[str, Any], given: Mapping[str, Any], reports_dir: P
         "profile": Profile(run["profile"]),
         "latency-budget": run["latencyBudgetMs"],
         "warnings-as-errors": run["warningsAsErrors"],
+        "require-complete": run.get("requireComplete", False),
         "reports-dir": str(reports_dir),
     }
     values: dict[str, Any] = {}
@@ -82,6 +84,7 @@ def settings_of(run: Mapping[str, Any], given: Mapping[str, Any], reports_dir: P
         verify_tls=run.get("verifyTls", True),
         ca_bundle=None,
         reports_dir=Path(values["reports-dir"]),
+        require_complete=values["require-complete"],
     )
 
 
@@ -132,17 +135,18 @@ class PlainReporter:
 def run_info(replayed: Replay, recorded: RunInfo | None) -> RunInfo:
     """How the recorded run went, with the exit status the replayed verdicts give.
 
-    An interrupted or crashed run stays so (its reports say incomplete); a
-    complete one exits 1 exactly when a replayed verdict fails the run.
+    An interrupted run keeps its status (its reports say incomplete); one
+    that ran to its end exits 1 exactly when a replayed verdict fails the run,
+    a test crashed, or (with --require-complete) the run is incomplete.
     """
-    blocking = bool(replayed.results.blocking(replayed.settings.warnings_as_errors))
-    if recorded is None:
-        return run_of_records(replayed.records, blocking)
-    status = recorded.exit_status
-    if status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        failed = blocking or bool(recorded.crashed)
-        status = int(pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK)
-    return replace(recorded, exit_status=status)
+    results, settings = replayed.results, replayed.settings
+    failed = bool(results.blocking(settings.warnings_as_errors))
+    run = run_of_records(replayed.records, failed) if recorded is None else recorded
+    if run.exit_status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return run
+    incomplete = not run_verdict(results, settings.warnings_as_errors, run.incomplete_reasons).complete
+    failed = failed or bool(run.crashed) or (settings.require_complete and incomplete)
+    return replace(run, exit_status=int(pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK))
 
 
 def write_run_reports(replayed: Replay, run: RunInfo) -> list[Path]:

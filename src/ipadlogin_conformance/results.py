@@ -16,6 +16,7 @@ from typing import Any
 from .catalog import load_catalog
 from .checks.policy import Policy
 from .checks.timing import latency_within_budget
+from .diagnosis import AnswerTally
 from .exchange import Exchange
 from .verdict import Finding, Outcome, worst
 
@@ -37,6 +38,8 @@ class TestRecord:
     """The judged exchanges, each once, labeled with how they were judged (see :mod:`.judgement`)."""
     direct: list[int] = field(default_factory=list)
     """Indexes in ``findings`` of findings a test added itself, not judged from an exchange."""
+    answers: AnswerTally = field(default_factory=AnswerTally)
+    """How the logins were answered, for the run's diagnosis (see :mod:`.diagnosis`)."""
 
     def add(self, findings: list[Finding]) -> None:
         """Findings the test states itself (e.g. "no QR URL to fetch"): a replay keeps them as they are."""
@@ -69,6 +72,7 @@ class TestRecord:
             "seed": self.seed,
             "exchanges": [exchange.to_dict() for exchange in self.exchanges],
             "direct": self.direct,
+            "answers": self.answers.to_dict(),
         }
 
     @classmethod
@@ -91,6 +95,7 @@ class TestRecord:
             seed=data["seed"],
             exchanges=exchanges,
             direct=list(data.get("direct", [])),
+            answers=AnswerTally.from_dict(data["answers"]),
         )
 
 
@@ -121,6 +126,7 @@ class RunResults:
     refused: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     tests: int = 0
+    answers: AnswerTally = field(default_factory=AnswerTally)
 
     def merge(self, record: TestRecord) -> None:
         self.tests += 1
@@ -128,6 +134,7 @@ class RunResults:
         self.successes += record.successes
         self.refused += record.refused
         self.latencies_ms.extend(record.latencies_ms)
+        self.answers.add(record.answers)
         for finding in record.findings:
             self.add(finding, record.test_id, record.seed)
 
@@ -149,13 +156,6 @@ class RunResults:
         """The requirement IDs that make the run fail."""
         bad = {Outcome.FAIL, Outcome.WARN} if warnings_as_errors else {Outcome.FAIL}
         return [rid for rid, result in self.requirements.items() if result.outcome in bad]
-
-    def overall(self, warnings_as_errors: bool) -> Outcome:
-        if self.blocking(warnings_as_errors):
-            return Outcome.FAIL
-        if any(result.outcome is Outcome.WARN for result in self.requirements.values()):
-            return Outcome.WARN
-        return Outcome.PASS
 
 
 def is_blocking(finding: Finding, warnings_as_errors: bool) -> bool:

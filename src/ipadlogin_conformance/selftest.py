@@ -4,7 +4,9 @@ A conformance suite is only as good as the defects it catches and the correct
 servers it leaves alone. Each :class:`Scenario` is one reference server (a
 catalog entry, or a setup such as a wrong token) and the exact verdicts a
 faithful suite must reach: the requirement IDs that fail, those that warn,
-and (when stated) those left "not verified". :func:`run_scenario` starts the
+(when stated) those left "not verified", and the harness problem the run must
+diagnose (none but for a wrong token); a run that fails nothing must also be
+complete. :func:`run_scenario` starts the
 server on a free port, runs the packaged suite against it in a subprocess
 (:mod:`.subprocess_run`) and reads the verdicts from ``summary.json``;
 :func:`problems` says how the verdicts differ from the expectation. The
@@ -86,6 +88,8 @@ class Scenario:
     warns: frozenset[str] = frozenset()
     not_verified: frozenset[str] | None = None
     """None: not part of the expectation (a catalog entry); else exactly these."""
+    diagnosis: str | None = None
+    """The harness problem the run must name (see diagnosis.py); None: it must name none."""
     faults: tuple[str, ...] = ()
     server_token: str = SUITE_TOKEN
     suite_args: tuple[str, ...] = ()
@@ -115,7 +119,7 @@ SETUPS: tuple[Scenario, ...] = (
              not_verified=frozenset(), suite_args=("--profile", "lenient")),
     Scenario("wrong-token", "setup", "the correct server, started with another token than the suite sends",
              frozenset({"AUTH-3", "REQ-1", "REQ-2", "REQ-3", "REQ-7", "REQ-10"}),
-             not_verified=frozenset({"DATA-3"}), server_token=OTHER_TOKEN),
+             not_verified=frozenset({"DATA-3"}), diagnosis="token-refused", server_token=OTHER_TOKEN),
     Scenario("code-int-lenient", "setup", "fault code-int, lenient profile: the table's erratum, warned",
              frozenset(), frozenset({"ENV-3"}), not_verified=frozenset(), faults=("code-int",),
              suite_args=("--profile", "lenient")),
@@ -230,6 +234,10 @@ def problems(scenario: Scenario, observed: Observed) -> list[str]:
     for verdict, expected, got in _compared(scenario, observed):
         if expected != got:
             found.append(f"{verdict}: missing {_ids(expected - got) or '-'}, unexpected {_ids(got - expected) or '-'}")
+    if not scenario.fails and not run.summary["complete"]:
+        found.append(f"incomplete: {'; '.join(run.summary['incomplete_reasons'])}")
+    if run.diagnosis != scenario.diagnosis:
+        found.append(f"diagnosis {run.diagnosis or 'none'}, expected {scenario.diagnosis or 'none'}")
     return found
 
 
@@ -259,7 +267,7 @@ EXPECTED_COLUMNS = 4
 
 def expected_text(scenario: Scenario) -> str:
     """The verdicts and exit status a faithful suite reaches, as the table's "expected" cell."""
-    text = f"{_verdicts_text(scenario.fails, scenario.warns, scenario.not_verified)} → exit {scenario.expected_exit}"
+    text = f"{_verdicts_text(scenario.fails, scenario.warns, scenario.not_verified, scenario.diagnosis)} → exit {scenario.expected_exit}"
     return text + (" (1 with --warnings-as-errors)" if scenario.checks_warnings_as_errors else "")
 
 
@@ -269,13 +277,15 @@ def observed_text(scenario: Scenario, observed: Observed) -> str:
     if not run.verdicts:
         return f"no summary.json, exit {run.returncode}"
     stated = run.not_verified if scenario.not_verified is not None else None
-    text = f"{_verdicts_text(run.fails, run.warns, stated)} → exit {run.returncode}"
+    text = f"{_verdicts_text(run.fails, run.warns, stated, run.diagnosis)} → exit {run.returncode}"
     return text + (f" ({observed.strict_exit} with --warnings-as-errors)" if observed.strict_exit is not None else "")
 
 
-def _verdicts_text(fails: frozenset[str], warns: frozenset[str], not_verified: frozenset[str] | None) -> str:
+def _verdicts_text(fails: frozenset[str], warns: frozenset[str], not_verified: frozenset[str] | None,
+                   diagnosis: str | None) -> str:
     stated = (("fail", fails), ("warn", warns), ("not verified", not_verified or frozenset()))
-    return "; ".join(f"{label} {_ids(ids)}" for label, ids in stated if ids) or "all pass"
+    text = "; ".join(f"{label} {_ids(ids)}" for label, ids in stated if ids) or "all pass"
+    return text + (f"; diagnosis {diagnosis}" if diagnosis else "")
 
 
 def result_text(scenario: Scenario, observed: Observed) -> str:

@@ -100,6 +100,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("auth-token", "IPADLOGIN_TOKEN", str, "Token sent in the Authorization header (never written anywhere)."),
     Option("profile", "IPADLOGIN_PROFILE", _profile, "strict (default): the page's examples are the truth; lenient: also accept its table's errata, with warnings.", "strict"),
     Option("warnings-as-errors", "IPADLOGIN_WARNINGS_AS_ERRORS", _flag, "Fail the run on SHOULD violations too.", "false", is_flag=True),
+    Option("require-complete", "IPADLOGIN_REQUIRE_COMPLETE", _flag, "Exit 1 when the run is incomplete (a requirement got no check, or the run was cut short), as a CI gate wants.", "false", is_flag=True),
     Option("known-wcid", "IPADLOGIN_KNOWN_WCID", str, "A wcId the target knows: its re-login must succeed (REQ-7)."),
     Option("request-timeout", "IPADLOGIN_REQUEST_TIMEOUT", _positive_float, "Seconds a call may take before TIME-1 fails.", "10"),
     Option("latency-budget", "IPADLOGIN_LATENCY_BUDGET_MS", _positive_float, "p95 latency budget in milliseconds (TIME-2).", "1000"),
@@ -133,6 +134,8 @@ class Settings:
     verify_tls: bool
     ca_bundle: str | None
     reports_dir: Path
+    require_complete: bool = False
+    """An incomplete run exits 1 (see overall.py)."""
 
     @property
     def embedded(self) -> bool:
@@ -198,4 +201,5 @@ def resolve(given: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -
         verify_tls=not values["insecure"],
         ca_bundle=values["ca-bundle"],
         reports_dir=Path(values["reports-dir"]),
+        require_complete=values["require-complete"],
     )

@@ -74,6 +74,12 @@ class SuiteRun:
         return self.with_verdict("not verified")
 
     @property
+    def diagnosis(self) -> str | None:
+        """The harness problem summary.json names (its ``problem``), or None."""
+        found = self.summary.get("diagnosis") if self.summary else None
+        return found["problem"] if found else None
+
+    @property
     def requests(self) -> int | None:
         """Requests the run sent, from summary.json."""
         return int(self.summary["budget"]["requests"]) if self.summary else None

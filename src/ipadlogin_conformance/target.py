@@ -14,6 +14,7 @@ and a stalled server would otherwise hold the run for a timeout per request.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import time
@@ -192,7 +193,7 @@ class Target:
         except DecodingError as error:
             return self._failed(sent, started, str(error))
         except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as error:
-            return self._failed(sent, started, f"{type(error).__name__}: {error}")
+            return self._failed(sent, started, wire_error(error))
         elapsed_ms = (time.perf_counter() - started) * 1000
         if timed_out:
             self._stall(url)
@@ -234,6 +235,27 @@ class Target:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             labels={"connect_error": True} if connect_error else {},
         )
+
+
+_WIRE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern, re.DOTALL), text) for pattern, text in (
+    # h11 reports an answer whose first bytes are not text (a TLS port behind http://, say) as a *request* line.
+    (r"illegal request line", "the answer does not start with an HTTP status line (its first bytes are not text)"),
+    (r"illegal status line: bytearray\((.*)\)", r"the status line is not HTTP/1.x: \1"),
+    (r"illegal header line: bytearray\((.*)\)", r"a header line is malformed: \1"),
+    (r"illegal chunk header: bytearray\((.*)\)", r"the chunked body is malformed: \1"),
+    (r"Server disconnected without sending a response\.", "the server closed the connection without an answer"),
+    (r"peer closed connection without sending complete message body (.*)", r"the connection closed before the body was complete \1"),
+    (r".*Connection reset by peer", "the server reset the connection"),
+))
+
+
+def wire_error(error: Exception) -> str:
+    """What went wrong on the wire, in words; the client's own message where no rewording fits."""
+    for pattern, text in _WIRE_ERRORS:
+        match = pattern.fullmatch(str(error))
+        if match:
+            return match.expand(text)
+    return f"{type(error).__name__}: {error}"
 
 
 class _Metered:

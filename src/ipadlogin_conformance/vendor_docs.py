@@ -35,7 +35,8 @@ VERDICTS: dict[Outcome, tuple[str, str]] = {
                    "Clients may cope; fix it when you can.", "only with `--warnings-as-errors`"),
     Outcome.FAIL: ("A MUST is broken: deployed clients can break on this answer.", "yes, exit status 1"),
     Outcome.NOT_RUN: ("No test checked it in this run: filtered out (`-k`), or skipped (for instance the success budget "
-                      "was spent, or the server stopped answering).", "no"),
+                      "was spent, or the server stopped answering).",
+                      "no, but the run's verdict is then *incomplete*, never pass (exit status 1 with `--require-complete`)"),
 }
 PROFILES: dict[Profile, str] = {
     Profile.STRICT: "the default: the page's examples and deployed clients are the truth (`code` a string such as `\"1000\"`, the field `message`).",

@@ -18,6 +18,7 @@ from .method import other_method_refused
 from .policy import Expect, Policy, Profile
 from .qr import qr_image_decodes
 from .timing import answered_in_time, latency_within_budget, p95
+from .transport import broken_answer, unanswered
 
 __all__ = [
     "Decision",
@@ -36,9 +37,10 @@ __all__ = [
 
 def judge_login(exchange: Exchange, expect: Expect, requirement_ids: Iterable[str], policy: Policy) -> list[Finding]:
     """Judge one POST /iPadLogin: its request class's requirements, the envelope, the time."""
+    if exchange.response is None:
+        return unanswered(exchange, expect, requirement_ids, policy)
     envelope = read_envelope(exchange, policy.profile)
     findings = [expected_outcome(exchange, envelope, expect, rid) for rid in requirement_ids]
     findings.append(answered_in_time(exchange, policy))
-    if exchange.response is not None:
-        findings += judge_envelope(exchange, envelope)
-    return findings
+    findings += judge_envelope(exchange, envelope)
+    return findings + broken_answer(exchange)

@@ -16,7 +16,6 @@ import jinja2
 
 from ..catalog import AREAS
 from .latency import nice_step
-from .summary import headline
 from .text import one_line, visible
 
 AREA_TITLES = {
@@ -34,7 +33,7 @@ VERDICTS = {
     "warn": ("!", "Warning"),
     "not verified": ("?", "Not verified"),
     "not run": ("–", "Not run"),
-    "incomplete": ("◌", "Incomplete"),  # a headline only (see summary.headline)
+    "incomplete": ("◌", "Incomplete"),  # the run's verdict only (see overall.py)
 }
 CHART_WIDTH, CHART_HEIGHT = 760, 260
 CURL_INLINE = 700
@@ -65,7 +64,6 @@ def render_html(summary: dict[str, Any]) -> str:
     """The report page for a summary."""
     return _environment().get_template("report.html.j2").render(
         s=summary,
-        headline=headline(summary),
         areas=group_by_area(summary["requirements"]),
         problems=[item for item in summary["requirements"] if item["verdict"] in ("fail", "warn")],
         unverified=[item for item in summary["requirements"] if item["verdict"] == "not verified"],

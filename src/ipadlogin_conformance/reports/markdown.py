@@ -1,6 +1,6 @@
 """summary.md: the short verdict for a CI job page (also appended to $GITHUB_STEP_SUMMARY).
 
-Only the headline, the counts and one line per failed or warned requirement:
+Only the verdict, a setup problem if one is suspected, the counts and one line per failed or warned requirement:
 the evidence and the reproduction live in report.html and summary.json.
 """
 
@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .summary import headline
 from .text import markdown_text
 
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "not verified": "❔", "not run": "⏸️", "incomplete": "⏹️"}
@@ -18,11 +17,15 @@ STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
-    verdict, first = summary["verdict"], headline(summary)
-    title = f"{ICONS[first]} {first.upper()}" + (f" (so far: {verdict})" if first != verdict else "")
-    lines = [f"## iPadLogin conformance: {title}", ""]
+    verdict = summary["verdict"]
+    lines = [f"## iPadLogin conformance: {ICONS[verdict]} {verdict.upper()}", ""]
+    diagnosis = summary["diagnosis"]
+    if diagnosis:
+        lines += [f"> **Probably a setup problem, not the server's:** {markdown_text(diagnosis['finding'], 400)} "
+                  f"{markdown_text(diagnosis['advice'], 300)}", ""]
+    lines += [markdown_text(summary["verdict_reason"], 600), ""]
     if not summary["complete"]:
-        reasons = "; ".join(markdown_text(reason, 300) for reason in summary["incomplete_reasons"])
+        reasons = "; ".join(markdown_text(reason, 400) for reason in summary["incomplete_reasons"])
         lines += [f"> **Incomplete run: the verdicts are partial.** {reasons}", ""]
     spec = summary["spec"]
     lines += [

@@ -1,9 +1,10 @@
-"""How the run went, as the controller saw it: what tells a complete report from a partial one.
+"""How the run went, as the controller saw it: the run's own reasons to be incomplete.
 
 A report states a verdict a vendor may publish only when every collected test
-ran to its end. Ctrl-C, ``-x``/``--maxfail``, a collection or internal error,
-or a test that crashed (failed for a reason no finding explains) leave the
-verdicts partial, and every report says so.
+ran to its end (and every requirement got a check: see :mod:`..overall`).
+Ctrl-C, ``-x``/``--maxfail``, a collection or internal error, or a test that
+crashed (failed for a reason no finding explains) leave the verdicts
+partial, and every report says so.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from ..results import TestRecord, is_blocking
 from ..target import LOGIN_PATH
 
 EXIT_MEANINGS: dict[int, str] = {
-    int(pytest.ExitCode.OK): "passed: no requirement fails the run",
-    int(pytest.ExitCode.TESTS_FAILED): "failed: a MUST requirement failed (or a SHOULD, with --warnings-as-errors), or a test crashed",
+    int(pytest.ExitCode.OK): "no requirement fails the run (the verdict says whether every requirement was checked)",
+    int(pytest.ExitCode.TESTS_FAILED): "failed: a MUST requirement failed (or a SHOULD, with --warnings-as-errors), "
+                                       "a test crashed, or the run was incomplete under --require-complete",
     int(pytest.ExitCode.INTERRUPTED): "interrupted: Ctrl-C, a collection error or a stop before the end",
     int(pytest.ExitCode.INTERNAL_ERROR): "internal error of the suite or of pytest",
     int(pytest.ExitCode.USAGE_ERROR): "usage error: wrong options",
@@ -47,14 +49,11 @@ class RunInfo:
     tests_run: int
     crashed: tuple[str, ...] = ()
     incomplete_reasons: tuple[str, ...] = ()
+    """Why the run itself is partial; the overall verdict adds the requirements left unchecked."""
     target_urls: tuple[str, ...] = ()
     """Base URLs the login requests went to (the embedded server's port, one per xdist worker)."""
     seeds: tuple[int, ...] = ()
     """Hypothesis seeds the property tests used (one per worker when none was given)."""
-
-    @property
-    def complete(self) -> bool:
-        return not self.incomplete_reasons
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 from .. import __version__
 from ..catalog import load_catalog
 from ..evidence import evidence_data
+from ..overall import run_verdict
 from ..results import RunResults
 from ..settings import Settings
 from ..spec import spec_sha256, spec_version
@@ -24,7 +25,8 @@ from ..verdict import Outcome
 from .latency import latency_figures
 from .run import RunInfo, exit_meaning
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``verdict`` "incomplete" replaced "not run" (a partial run is never a pass); ``not_checked``, ``verdict_reason``, ``diagnosis``."""
 SUITE_NAME = "ipadlogin-conformance"
 EMBEDDED = "embedded reference server"
 
@@ -32,10 +34,12 @@ EMBEDDED = "embedded reference server"
 def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict[str, Any]:
     """Everything a report states about a run, as JSON-ready data (the token is never part of it)."""
     requirements = [_requirement(results, requirement.id) for requirement in load_catalog()]
+    verdict = run_verdict(results, settings.warnings_as_errors, run.incomplete_reasons)
     return {
         "schema_version": SCHEMA_VERSION,
-        "complete": run.complete,
-        "incomplete_reasons": list(run.incomplete_reasons),
+        "complete": verdict.complete,
+        "incomplete_reasons": list(verdict.incomplete_reasons),
+        "not_checked": list(verdict.not_checked),
         "suite": {"name": SUITE_NAME, "version": __version__},
         "spec": {"version": spec_version(), "sha256": spec_sha256()},
         "catalog": {"version": load_catalog().version},
@@ -44,8 +48,10 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict
         "started": _iso(run.started),
         "finished": _iso(run.finished),
         "duration_s": round((run.finished - run.started).total_seconds(), 3),
-        "verdict": overall(results, settings.warnings_as_errors).value,
-        "blocking": results.blocking(settings.warnings_as_errors),
+        "verdict": verdict.outcome.value,
+        "verdict_reason": verdict.reason,
+        "diagnosis": None if verdict.diagnosis is None else verdict.diagnosis.to_dict(),
+        "blocking": list(verdict.blocking),
         "exit_status": {"code": run.exit_status, "meaning": exit_meaning(run.exit_status)},
         "settings": {
             "examples": settings.examples,
@@ -54,6 +60,7 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict
             "rate_limit_per_s": settings.rate_limit,
             "success_budget": settings.success_budget,
             "warnings_as_errors": settings.warnings_as_errors,
+            "require_complete": settings.require_complete,
             "request_timeout_s": settings.request_timeout_s,
             "latency_budget_ms": settings.latency_budget_ms,
             "known_wcid_given": settings.known_wcid is not None,
@@ -71,20 +78,6 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict
         "latency_ms": latency_figures(results.latencies_ms, settings.latency_budget_ms),
         "requirements": requirements,
     }
-
-
-def overall(results: RunResults, warnings_as_errors: bool) -> Outcome:
-    """The run's verdict; "not run" when no requirement was checked at all (never a vacuous pass)."""
-    if not any(result.checks for result in results.requirements.values()):
-        return Outcome.NOT_RUN
-    return results.overall(warnings_as_errors)
-
-
-def headline(summary: dict[str, Any]) -> str:
-    """The word a reader sees first: a failure found is conclusive, a pass of a partial run is not."""
-    if not summary["complete"] and summary["verdict"] != Outcome.FAIL.value:
-        return "incomplete"
-    return summary["verdict"]
 
 
 def _requirement(results: RunResults, requirement_id: str) -> dict[str, Any]:
