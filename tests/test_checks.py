@@ -150,7 +150,7 @@ def test_a_missing_or_null_type_gets_any_answer_but_a_crash() -> None:
         assert problems(exchange(SUCCESS), expect, ids) == {}
         assert problems(exchange(b"Internal Server Error", 500, "text/plain"), expect, ids) == {"REQ-4": "fail", "ENV-8": "fail"}
         dropped = Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error="connection reset", elapsed_ms=3)
-        assert problems(dropped, expect, ids) == {"REQ-4": "fail"}
+        assert problems(dropped, expect, ids) == {"REQ-4": "fail", "ENV-1": "fail"}  # no HTTP answer is ENV-1 too (checks/transport.py)
 
 
 @pytest.mark.parametrize(
