@@ -65,11 +65,12 @@ def _preferred(all_probes: list[Probe], requirement_id: str) -> list[Probe]:
 class InProcessServer:
     """The reference app on a loopback port, in a thread of this process.
 
-    Not :func:`.server.start_reference_server`'s subprocess: the guide needs a
-    server per fault, and starting a Python process for each costs seconds.
+    Not :func:`.server.start_reference_server`'s subprocess: the guide (and the
+    comparison tests) need a server per fault, and starting a Python process for
+    each costs seconds.
     """
 
-    def __init__(self, faults: tuple[str, ...]) -> None:
+    def __init__(self, faults: tuple[str, ...], token: str = TOKEN) -> None:
         import uvicorn
 
         from .server.app import create_app
@@ -77,7 +78,7 @@ class InProcessServer:
 
         self.socket = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        app = create_app(ServerConfig(tokens=(TOKEN,), faults=faults, access_log=False))
+        app = create_app(ServerConfig(tokens=(token,), faults=faults, access_log=False))
         config = uvicorn.Config(app, log_config=None, log_level="critical", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)

@@ -6,22 +6,31 @@ told as "what OLD showed" and "what NEW showed". A different decision
 request: code, message and shape follow from it. Latency is judged per
 request class, never per request, so that two runs of one build do not
 differ by noise: a class differs only when its p95 moves by more than
-:data:`LATENCY_RATIO` times *and* by more than :data:`LATENCY_FLOOR_MS`.
+:data:`LATENCY_RATIO` times *and* by more than :data:`LATENCY_FLOOR_MS`. The
+p95 of fewer than 20 calls is their slowest one (one scheduling hiccup, or a
+server's first call warming up), so a class of fewer than
+:data:`LATENCY_MIN_REQUESTS` requests answered by both sides is judged pooled
+with the other small classes (both sides pool the same requests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..checks import p95
 from ..verdict import Outcome
 from .shape import ACCEPTED, CRASHED, NO_ANSWER, ROOT, SERVED, Shape
 
+T = TypeVar("T")
 KINDS = ("decision", "status", "content-type", "code", "message", "shape", "value", "latency", "verdict")
 """Every kind of difference, in the order a reader meets them (``--ignore`` takes these names)."""
 LATENCY_RATIO = 2.0
 LATENCY_FLOOR_MS = 50.0
+LATENCY_MIN_REQUESTS = 20
+POOLED = "of fewer than 20 requests, pooled"
+"""The class name of the pooled small classes."""
 NOTHING = "—"
 NOT_RUN = Outcome.NOT_RUN.value
 _KIND_PHRASES = {
@@ -62,9 +71,9 @@ class Group:
         count = len(self.requests)
         shown = ", ".join(self.requests[:limit]) + (", …" if count > limit else "")
         if count:
-            subject = f"{count} request{'s' if count != 1 else ''} of class {self.request_class} ({shown})"
-        else:  # a difference of a whole class (latency) or requirement (verdict)
-            subject = f"{'requirement' if self.kind == 'verdict' else 'class'} {self.request_class}"
+            subject = f"{count} request{'s' if count != 1 else ''} of class{'es' if self.request_class == POOLED else ''} {self.request_class} ({shown})"
+        else:  # a requirement's verdict
+            subject = f"requirement {self.request_class}"
         return f"{subject}: {_KIND_PHRASES[self.kind]}OLD {self.old}, NEW {self.new}"
 
 
@@ -129,13 +138,22 @@ def _changed_values(old: Shape, new: Shape) -> list[tuple[str, str, str]]:
 
 def latency_difference(old_ms: Sequence[float], new_ms: Sequence[float]) -> Difference | None:
     """The p95 of a request class on both sides (requests answered by both), if it moved beyond noise."""
-    if not old_ms or not new_ms:
+    if min(len(old_ms), len(new_ms)) < LATENCY_MIN_REQUESTS:
         return None
     before, after = p95(old_ms), p95(new_ms)
     low, high = sorted((before, after))
     if high - low > LATENCY_FLOOR_MS and high > LATENCY_RATIO * low:
         return Difference("latency", f"{before:.0f} ms", f"{after:.0f} ms")
     return None
+
+
+def latency_classes(by_class: dict[str, list[T]]) -> dict[str, list[T]]:
+    """The classes latency is judged by: each large class alone, the small ones pooled (if they add up)."""
+    judged = {name: items for name, items in by_class.items() if len(items) >= LATENCY_MIN_REQUESTS}
+    pooled = [item for name, items in by_class.items() if name not in judged for item in items]
+    if len(pooled) >= LATENCY_MIN_REQUESTS:
+        judged[POOLED] = pooled
+    return judged
 
 
 def verdict_differences(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, Difference]]:
@@ -147,13 +165,16 @@ def verdict_differences(old: dict[str, str], new: dict[str, str]) -> list[tuple[
             for rid in old if rid in new and old[rid] != new[rid] and NOT_RUN not in (old[rid], new[rid])]
 
 
-def group(items: Iterable[tuple[str, str, Difference]]) -> list[Group]:
-    """(request id, request class, difference) grouped by class, kind and both sides, in the order met."""
+def group(items: Iterable[tuple[Sequence[str], str, Difference]]) -> list[Group]:
+    """(request ids, request class, difference) grouped by class, kind and both sides, in the order met.
+
+    A difference of one request names it; one of a whole class (latency) names the class's requests; a
+    requirement's verdict, none.
+    """
     groups: dict[tuple[str, str, str, str], Group] = {}
-    for request_id, request_class, difference in items:
+    for request_ids, request_class, difference in items:
         key = (request_class, difference.kind, difference.old, difference.new)
         if key not in groups:
             groups[key] = Group(request_class, difference.kind, difference.old, difference.new)
-        if request_id:
-            groups[key].requests.append(request_id)
+        groups[key].requests.extend(request_ids)
     return sorted(groups.values(), key=lambda item: KINDS.index(item.kind))

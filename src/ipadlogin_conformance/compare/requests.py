@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from ..exchange import Exchange
 from ..generation import GeneratedRequest, generated_requests, send
@@ -43,10 +44,15 @@ class ComparedRequest:
 def suite_requests(*, examples: int, seed: int, known_wcid: str | None) -> list[ComparedRequest]:
     """The suite's requests for a comparison of two live targets."""
     found = [ComparedRequest(probe.key, probe.requirements, probe.description, probe.send) for probe in probes(known_wcid)]
-    generated = generated_requests(examples=examples, run_seed=seed, positive=False)
     found += [ComparedRequest(f"generated-{number}", request.requirements, _describe(request), _sender(request))
-              for number, request in enumerate(generated, 1)]
+              for number, request in enumerate(_generated(examples, seed), 1)]
     return found
+
+
+@cache
+def _generated(examples: int, seed: int) -> tuple[GeneratedRequest, ...]:
+    """The same for the same arguments (Hypothesis with a fixed seed), and about 2 s of CPU: made once."""
+    return tuple(generated_requests(examples=examples, run_seed=seed, positive=False))
 
 
 def _sender(request: GeneratedRequest) -> Callable[[Target], Exchange]:

@@ -23,10 +23,15 @@ from ..reports.latency import latency_figures
 from ..reports.summary import SUITE_NAME
 from ..reports.summary import _iso as iso_time
 from ..spec import spec_sha256, spec_version
-from .diff import KINDS, LATENCY_FLOOR_MS, LATENCY_RATIO, Difference, group, latency_difference, verdict_differences
+from .diff import (KINDS, LATENCY_FLOOR_MS, LATENCY_MIN_REQUESTS, LATENCY_RATIO, Difference, group, latency_classes, latency_difference,
+                   verdict_differences)
 from .runner import Pair, Run, Side
 
 SCHEMA_VERSION = 1
+CLASS_KINDS = ("latency", "verdict")
+"""Kinds of difference that belong to a whole request class or requirement, not to one request."""
+Item = tuple[list[str], str, Difference, "Pair | None"]
+"""(request ids, request class or requirement ID, difference, the pair whose curl lines show it)."""
 SAME, DIFFERENT, INCOMPLETE = "same", "different", "incomplete"
 EXIT_MEANINGS = {
     0: "same: no difference, every request compared",
@@ -39,8 +44,8 @@ def build_summary(run: Run, *, ignored: Iterable[str] = (), settings: dict[str, 
     """Everything the comparison found, as JSON-ready data (no token: exchanges are redacted at the source)."""
     ignored = frozenset(ignored)
     compared = [pair for pair in run.pairs if pair.compared]
-    found: list[tuple[str, str, Difference, Pair | None]] = [
-        (pair.request.id, pair.request.request_class, difference, pair) for pair in compared for difference in pair.differences]
+    found: list[Item] = [([pair.request.id], pair.request.request_class, difference, pair)
+                         for pair in compared for difference in pair.differences]
     found += _latency(compared)
     found += _verdicts(run)
     kept = [item for item in found if item[2].kind not in ignored]
@@ -59,23 +64,24 @@ def build_summary(run: Run, *, ignored: Iterable[str] = (), settings: dict[str, 
         "exit_status": {"code": code, "meaning": EXIT_MEANINGS[code]},
         "old": _side(run.old, [pair.old for pair in run.pairs]),
         "new": _side(run.new, [pair.new for pair in run.pairs]),
-        "settings": {**(settings or {}), "latency": {"ratio": LATENCY_RATIO, "floor_ms": LATENCY_FLOOR_MS}},
+        "settings": {**(settings or {}), "latency": {"ratio": LATENCY_RATIO, "floor_ms": LATENCY_FLOOR_MS,
+                                                       "min_requests": LATENCY_MIN_REQUESTS}},
         "ignored_kinds": sorted(ignored, key=KINDS.index),
         "notes": list(notes),
         "requests": {
             "total": len(run.pairs),
             "compared": len(compared),
-            "differing": len({request_id for request_id, _, difference, _ in kept if request_id and difference.kind not in ("latency", "verdict")}),
+            "differing": len({ids[0] for ids, _, difference, _ in kept if difference.kind not in CLASS_KINDS}),
             "not_compared": len(not_compared),
         },
         "counts": dict(Counter(difference.kind for _, _, difference, _ in kept)),
         "ignored": dict(Counter(difference.kind for _, _, difference, _ in found if difference.kind in ignored)),
         "groups": [{"class": item.request_class, "kind": item.kind, "old": item.old, "new": item.new,
                     "count": len(item.requests), "requests": item.requests, "sentence": item.sentence()}
-                   for item in group((request_id, request_class, difference) for request_id, request_class, difference, _ in kept)],
-        "differences": [{"request": request_id or None, "class": request_class, "kind": difference.kind,
+                   for item in group((ids, request_class, difference) for ids, request_class, difference, _ in kept)],
+        "differences": [{"request": None if difference.kind in CLASS_KINDS else ids[0], "class": request_class, "kind": difference.kind,
                          "old": difference.old, "new": difference.new, "curl": _curls(pair)}
-                        for request_id, request_class, difference, pair in kept],
+                        for ids, request_class, difference, pair in kept],
         "not_compared": [{"request": pair.request.id, "class": pair.request.request_class, "why": pair.why_not_compared,
                           "curl": _curls(pair)} for pair in not_compared],
     }
@@ -87,22 +93,22 @@ def differences_of(summary: dict[str, Any], group: dict[str, Any]) -> list[dict[
     return [item for item in summary["differences"] if (item["kind"], item["class"], item["old"], item["new"]) == key]
 
 
-def _latency(compared: list[Pair]) -> list[tuple[str, str, Difference, Pair | None]]:
+def _latency(compared: list[Pair]) -> list[Item]:
     """One difference per request class whose p95 moved beyond noise; the curl lines of its slowest NEW request."""
     by_class: dict[str, list[Pair]] = {}
     for pair in compared:
         if pair.old.shape is not None and pair.new.shape is not None and pair.old.shape.answered and pair.new.shape.answered:
             by_class.setdefault(pair.request.request_class, []).append(pair)
-    found = []
-    for request_class, pairs in by_class.items():
+    found: list[Item] = []
+    for request_class, pairs in latency_classes(by_class).items():
         difference = latency_difference([pair.old.exchange.elapsed_ms for pair in pairs], [pair.new.exchange.elapsed_ms for pair in pairs])
         if difference is not None:
             slowest = max(pairs, key=lambda pair: pair.new.exchange.elapsed_ms - pair.old.exchange.elapsed_ms)
-            found.append(("", request_class, difference, slowest))
+            found.append(([pair.request.id for pair in pairs], request_class, difference, slowest))
     return found
 
 
-def _verdicts(run: Run) -> list[tuple[str, str, Difference, Pair | None]]:
+def _verdicts(run: Run) -> list[Item]:
     """One difference per requirement whose verdict differs; the curl lines of a request that shows it."""
     pairs = {pair.request.id: pair for pair in run.pairs}
 
@@ -113,7 +119,7 @@ def _verdicts(run: Run) -> list[tuple[str, str, Difference, Pair | None]]:
                     return pairs[test_id]
         return None
 
-    return [("", requirement_id, difference, shown_by(requirement_id))
+    return [([], requirement_id, difference, shown_by(requirement_id))
             for requirement_id, difference in verdict_differences(run.old.verdicts(), run.new.verdicts())]
 
 
