@@ -12,6 +12,7 @@ shape and latency rules without a server.
 from __future__ import annotations
 
 import json
+import shlex
 import socket
 import subprocess
 import sys
@@ -369,3 +370,16 @@ def test_small_classes_are_judged_pooled() -> None:
     classes = {"REQ-8": list(range(25)), "AUTH-1": [1, 2], "REQ-6": list(range(12)), "METH-1": list(range(6))}
     assert latency_classes(classes) == {"REQ-8": list(range(25)), POOLED: [1, 2, *range(12), *range(6)]}
     assert latency_classes({"AUTH-1": [1, 2], "REQ-6": list(range(12))}) == {}  # 14 requests: too few even pooled
+
+
+def test_the_readmes_compare_commands_parse() -> None:
+    """The README's examples (and its CI job) use options that exist."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Comparing two implementations"):readme.index("## CI\n")]
+    commands = [line.split("run: ", 1)[-1].split("#")[0] for line in section.splitlines() if "ipadlogin-conformance compare" in line]
+    assert len(commands) == 3
+    for command in commands:
+        args = cli.build_parser().parse_args(shlex.split(command)[1:])
+        assert args.command == "compare" and args.against
+    documented = {kind.strip("` ") for line in section.splitlines() if line.startswith("| `") for kind in line.split("|")[1].split(",")}
+    assert set(KINDS) <= documented
