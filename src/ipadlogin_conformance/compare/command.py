@@ -17,15 +17,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..cli import UsageError, add_run_arguments, hypothesis_storage
+from ..redaction import Redactor
 from .diff import KINDS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: `ipadlogin-conformance --help` needs none of them
     from ..settings import Settings
+    from ..target import Target
     from .recording import Recording
 
 COMPARE_OPTIONS = ("auth-token", "profile", "warnings-as-errors", "known-wcid", "request-timeout", "latency-budget",
@@ -119,6 +123,8 @@ def _plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
         new = replace(new, seed=COMPARE_SEED)
     if args.cassette:
         plan = Plan(new, None, read_recording(Path(args.cassette)))
+        if not plan.recording.requests:
+            raise UsageError(f"{args.cassette}: the cassette holds no request to re-send")
     else:
         old_token = args.against_token or environ.get(AGAINST_TOKEN_ENV) or new.token
         try:
@@ -133,48 +139,31 @@ def _plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
 
 
 def _compare(plan: Plan, ignored: frozenset[str]) -> int:
-    from ..budget import Budget
     from ..reports import _write_atomically as write_atomically
-    from ..redaction import Redactor
-    from ..target import Target, TargetConfig
     from .html import render_html
     from .requests import suite_requests
     from .runner import NEW, OLD, Side, run_comparison
     from .summary import build_summary, to_json
     from .text import render_text
 
-    new, old, recording = plan.new, plan.old, plan.recording
+    new, recording = plan.new, plan.recording
     if recording is not None:
         requests, notes = recording.requests, recording.notes
     else:
         requests, notes = suite_requests(examples=new.examples, seed=new.seed, known_wcid=new.known_wcid), []
-
-    def target(settings: Settings) -> Target:
-        return Target(TargetConfig.for_settings(settings, settings.base_url, settings.token), Budget(settings.rate_limit, settings.success_budget))
-
-    targets = [target(settings) for settings in (old, new) if settings is not None]
-    try:
-        new_side = Side(NEW, new.base_url, new.policy, new.warnings_as_errors, target=targets[-1])
-        if recording is not None:
-            old_side = Side(OLD, str(recording.path), new.policy, new.warnings_as_errors, recorded=recording.answers)
+    with ExitStack() as targets:
+        new_side = Side(NEW, new.base_url, new.policy, new.warnings_as_errors, target=targets.enter_context(_target(new)))
+        if plan.old is not None:
+            old_side = Side(OLD, plan.old.base_url, new.policy, new.warnings_as_errors, target=targets.enter_context(_target(plan.old)))
         else:
-            old_side = Side(OLD, old.base_url, new.policy, new.warnings_as_errors, target=targets[0])
+            old_side = Side(OLD, str(recording.path), new.policy, new.warnings_as_errors, recorded=recording.answers)
         print(f"compare: {len(requests)} requests to NEW {new.base_url} and OLD {old_side.where}", file=sys.stderr, flush=True)
-        run = run_comparison(requests, old_side, new_side, _progress() if sys.stderr.isatty() else None)
-    finally:
-        for each in targets:
-            each.close()
+        run = run_comparison(requests, old_side, new_side, _progress if sys.stderr.isatty() else None)
     summary = build_summary(run, ignored=ignored, notes=notes, settings={
         "examples": new.examples, "seed": new.seed, "rate_limit_per_s": new.rate_limit, "success_budget": new.success_budget,
         "request_timeout_s": new.request_timeout_s, "profile": new.profile.value, "warnings_as_errors": new.warnings_as_errors,
     })
-    scrubbers = [Redactor(settings.token).text for settings in (old, new) if settings is not None]
-
-    def scrub(text: str) -> str:
-        for each in scrubbers:
-            text = each(text)
-        return text
-
+    scrub = _scrubber(plan)
     written = []
     for name, text in ((COMPARE_JSON, to_json(summary)), (COMPARE_HTML, render_html(summary))):
         path = new.reports_dir / name
@@ -185,9 +174,26 @@ def _compare(plan: Plan, ignored: frozenset[str]) -> int:
     return int(summary["exit_status"]["code"])
 
 
-def _progress() -> Any:
-    def show(done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        print(f"\rcompare: {done}/{total}", end=end, file=sys.stderr, flush=True)
+def _target(settings: Settings) -> Target:
+    """A side's client: its own TargetConfig and its own Budget (rate cap, success budget)."""
+    from ..budget import Budget
+    from ..target import Target, TargetConfig
 
-    return show
+    config = TargetConfig.for_settings(settings, settings.base_url, settings.token)
+    return Target(config, Budget(settings.rate_limit, settings.success_budget))
+
+
+def _scrubber(plan: Plan) -> Callable[[str], str]:
+    """A last pass over each output with both tokens, behind the redaction of every exchange at its source."""
+    redactors = [Redactor(settings.token) for settings in (plan.old, plan.new) if settings is not None]
+
+    def scrub(text: str) -> str:
+        for redactor in redactors:
+            text = redactor.text(text)
+        return text
+
+    return scrub
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rcompare: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)

@@ -32,6 +32,7 @@ LATENCY_MIN_REQUESTS = 20
 POOLED = "of fewer than 20 requests, pooled"
 """The class name of the pooled small classes."""
 NOTHING = "—"
+TOLD_CHARS = 300
 NOT_RUN = Outcome.NOT_RUN.value
 _KIND_PHRASES = {
     "decision": "",
@@ -91,7 +92,19 @@ def outcome(shape: Shape) -> str:
 
 
 def diff_answers(old: Shape, new: Shape) -> list[Difference]:
-    """What a client would notice between two answers to the same request (latency aside)."""
+    """What a client would notice between two answers to the same request (latency aside).
+
+    Each side is told in at most :data:`TOLD_CHARS` characters: a hostile server's 64 KiB message
+    makes one difference, not a 64 KiB line in every report.
+    """
+    return [Difference(found.kind, _told(found.old), _told(found.new)) for found in _differences(old, new)]
+
+
+def _told(text: str) -> str:
+    return text if len(text) <= TOLD_CHARS else text[: TOLD_CHARS - 1] + "…"
+
+
+def _differences(old: Shape, new: Shape) -> list[Difference]:
     if old.decision != new.decision:
         return [Difference("decision", outcome(old), outcome(new))]
     if not old.answered:

@@ -15,6 +15,7 @@ is compared all the same, with a note that says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,7 @@ def _token_header(exchange: Exchange) -> tuple[str, str] | None:
     return None
 
 
-def _resender(recorded: Exchange) -> Any:
+def _resender(recorded: Exchange) -> Callable[[Target], Exchange]:
     """Re-sends a recorded login or other-method request with the live token, labeled as the recording."""
     request = recorded.request
     token = _token_header(recorded)
@@ -160,7 +161,7 @@ def _resender(recorded: Exchange) -> Any:
     return send
 
 
-def _fetch_qr_after(login: Exchange) -> Any:
+def _fetch_qr_after(login: Exchange) -> Callable[[Target], Exchange | None]:
     """The recorded login again, then GET the qrCodeUrl of this target's answer."""
     resend = _resender(login)
 

@@ -54,6 +54,13 @@ class Pair:
     differences: list[Difference] = field(default_factory=list)
 
     @property
+    def shapes(self) -> tuple[Shape, Shape] | None:
+        """Both sides' shapes, when both sides have an exchange."""
+        if self.old.shape is None or self.new.shape is None:
+            return None
+        return self.old.shape, self.new.shape
+
+    @property
     def compared(self) -> bool:
         """Both sides answered, or neither could make the request (no QR URL on either)."""
         if self.old.exchange is not None and self.new.exchange is not None:
@@ -140,8 +147,8 @@ def run_comparison(requests: Sequence[ComparedRequest], old: Side, new: Side,
     pairs = []
     for done, request in enumerate(requests, 1):
         pair = Pair(request, old.answer(request), new.answer(request))
-        if pair.old.exchange is not None and pair.new.exchange is not None:
-            pair.differences = diff_answers(pair.old.shape, pair.new.shape)
+        if pair.shapes is not None:
+            pair.differences = diff_answers(*pair.shapes)
         pairs.append(pair)
         if progress is not None:
             progress(done, len(requests))

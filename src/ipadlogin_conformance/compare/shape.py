@@ -33,6 +33,8 @@ URL_KEYS = frozenset({"qrCodeUrl"})
 """Fields holding a URL on the target's own host, with a per-call path."""
 PER_CALL_KEY = re.compile(r"^(wId|ts|nonce)$|(?i:time|date|stamp)|[a-z]At$|^(?i:(request|trace|span|correlation)_?id)$")
 """Field names whose values are per call by nature: the new instance's id, timestamps, request ids."""
+MAX_DEPTH = 32
+"""Nesting followed into a body: an envelope is three levels deep; a hostile body may be hundreds."""
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _EPOCH_S = (946_684_800, 4_102_444_800)
 """2000-01-01 to 2100-01-01 in seconds; the same range in milliseconds also counts as a timestamp."""
@@ -69,7 +71,7 @@ def shape_of(exchange: Exchange) -> Shape:
         return Shape(NO_ANSWER, None, None, None, None, (), (), None, exchange.error or "no response")
     content_type = _media_type(header(response.headers, "content-type"))
     envelope = read_envelope(exchange)
-    decision = _decision(exchange, envelope.decision)
+    decision = _decision(exchange, response.status, envelope.decision)
     if envelope.parse_error is not None:
         structure: tuple[tuple[str, str], ...] = ((ROOT, "not JSON"),)
         values: tuple[tuple[str, str], ...] = ()
@@ -86,8 +88,7 @@ def _json_text(body: dict[str, Any], key: str) -> str | None:
     return json.dumps(body[key], ensure_ascii=False) if key in body else None
 
 
-def _decision(exchange: Exchange, decision: Decision) -> str:
-    status = exchange.response.status
+def _decision(exchange: Exchange, status: int, decision: Decision) -> str:
     if status >= 500:
         return CRASHED
     if exchange.labels.get("judgement") == Judgement.QR.value:
@@ -122,24 +123,28 @@ def _child(path: str, key: str) -> str:
     return f"{path}.{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
-def _types(value: Any, path: str) -> list[tuple[str, str]]:
+def _types(value: Any, path: str, depth: int = 0) -> list[tuple[str, str]]:
     found = [(path, json_type(value))]
+    if depth >= MAX_DEPTH:
+        return found
     if isinstance(value, dict):
         for key, item in value.items():
-            found += _types(item, _child(path, key))
+            found += _types(item, _child(path, key), depth + 1)
     elif isinstance(value, list):
         for item in value:
-            found += _types(item, f"{path}[]")
+            found += _types(item, f"{path}[]", depth + 1)
     return found
 
 
-def _values(value: Any, path: str, origin: str, key: str = "") -> list[tuple[str, str]]:
+def _values(value: Any, path: str, origin: str, key: str = "", depth: int = 0) -> list[tuple[str, str]]:
+    if depth >= MAX_DEPTH and isinstance(value, (dict, list)):
+        return []  # the structure beyond is compared by type only
     if isinstance(value, dict):
         return [pair for name, item in value.items()
                 if not (path == ROOT and name in ENVELOPE_VALUES)
-                for pair in _values(item, _child(path, name), origin, name)]
+                for pair in _values(item, _child(path, name), origin, name, depth + 1)]
     if isinstance(value, list):
-        return [pair for item in value for pair in _values(item, f"{path}[]", origin, key)]
+        return [pair for item in value for pair in _values(item, f"{path}[]", origin, key, depth + 1)]
     if key in URL_KEYS and isinstance(value, str):
         return [(path, url_form(value, origin))]
     if PER_CALL_KEY.search(key) or _is_timestamp(value):

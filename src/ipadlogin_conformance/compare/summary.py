@@ -95,16 +95,17 @@ def differences_of(summary: dict[str, Any], group: dict[str, Any]) -> list[dict[
 
 def _latency(compared: list[Pair]) -> list[Item]:
     """One difference per request class whose p95 moved beyond noise; the curl lines of its slowest NEW request."""
-    by_class: dict[str, list[Pair]] = {}
+    by_class: dict[str, list[tuple[Pair, float, float]]] = {}
     for pair in compared:
-        if pair.old.shape is not None and pair.new.shape is not None and pair.old.shape.answered and pair.new.shape.answered:
-            by_class.setdefault(pair.request.request_class, []).append(pair)
+        shapes = pair.shapes
+        if shapes is not None and shapes[0].latency_ms is not None and shapes[1].latency_ms is not None:
+            by_class.setdefault(pair.request.request_class, []).append((pair, shapes[0].latency_ms, shapes[1].latency_ms))
     found: list[Item] = []
-    for request_class, pairs in latency_classes(by_class).items():
-        difference = latency_difference([pair.old.exchange.elapsed_ms for pair in pairs], [pair.new.exchange.elapsed_ms for pair in pairs])
+    for request_class, timed in latency_classes(by_class).items():
+        difference = latency_difference([old_ms for _, old_ms, _ in timed], [new_ms for _, _, new_ms in timed])
         if difference is not None:
-            slowest = max(pairs, key=lambda pair: pair.new.exchange.elapsed_ms - pair.old.exchange.elapsed_ms)
-            found.append(([pair.request.id for pair in pairs], request_class, difference, slowest))
+            slowest = max(timed, key=lambda item: item[2] - item[1])[0]
+            found.append(([pair.request.id for pair, _, _ in timed], request_class, difference, slowest))
     return found
 
 
