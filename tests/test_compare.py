@@ -165,7 +165,7 @@ def test_a_flip_from_refused_to_accepted_is_one_group_per_class(reference: str, 
     assert group["sentence"].startswith(f"{group['count']} requests of class REQ-6 (type-one, type-three, type-zero, …): ")
     assert group["sentence"].endswith('OLD refused (code "10001"), NEW accepted')
     assert document["new"]["verdicts"]["REQ-6"] == "warn" and document["old"]["verdicts"]["REQ-6"] == "pass"
-    assert "contract: OLD pass · NEW warn" in out
+    assert "contract: OLD pass · NEW warn (REQ-6 warn)" in out
 
 
 def test_ignore_removes_a_kind(reference: str, tmp_path: Path) -> None:

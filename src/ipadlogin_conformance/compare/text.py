@@ -47,8 +47,8 @@ def render_text(summary: dict[str, Any]) -> str:
 
 
 def _verdict(side: dict[str, Any]) -> str:
-    blocking = f" ({', '.join(side['blocking'])})" if side["blocking"] else ""
-    return f"{side['label']} {side['verdict']}{blocking}"
+    problems = [f"{rid} {verdict}" for rid, verdict in side["verdicts"].items() if verdict in ("fail", "warn")]
+    return f"{side['label']} {side['verdict']}" + (f" ({', '.join(problems)})" if problems else "")
 
 
 def _curl_lines(summary: dict[str, Any]) -> list[str]:
@@ -58,7 +58,8 @@ def _curl_lines(summary: dict[str, Any]) -> list[str]:
         difference = next(iter(differences_of(summary, group)), None)
         if difference is None or not any(difference["curl"].values()):
             continue
-        shown.append(f"  {group['kind']}, class {group['class']}" + (f", {difference['request']}" if difference["request"] else "") + ":")
+        subject = f"requirement {group['class']}" if group["kind"] == "verdict" else f"class {group['class']}"
+        shown.append(f"  {group['kind']}, {subject}" + (f", {difference['request']}" if difference["request"] else "") + ":")
         for label in ("old", "new"):
             curl = difference["curl"][label]
             if curl is not None:
