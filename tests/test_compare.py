@@ -12,6 +12,7 @@ shape and latency rules without a server.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import socket
 import subprocess
@@ -27,8 +28,10 @@ import pytest
 from ipadlogin_conformance import cli
 from ipadlogin_conformance.cassette import CASSETTE_NAME
 from ipadlogin_conformance.compare.diff import KINDS, LATENCY_FLOOR_MS, POOLED, diff_answers, latency_classes, latency_difference
+from ipadlogin_conformance.compare.html import render_html
 from ipadlogin_conformance.compare.shape import shape_of
 from ipadlogin_conformance.compare.summary import compare_schema
+from ipadlogin_conformance.compare.text import render_text
 from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
 from ipadlogin_conformance.server import VARIATIONS, start_reference_server
 from ipadlogin_conformance.suite.cases import load_cases
@@ -74,8 +77,10 @@ def compare(tmp_path: Path, *args: str, token: str = TOKEN) -> tuple[int, dict[s
     document = json.loads(path.read_text("utf-8")) if path.exists() else None
     if document is not None:
         jsonschema.validate(document, compare_schema())
-        everything = path.read_text("utf-8") + (reports / "compare.html").read_text("utf-8") + capture.out + capture.err
+        html = (reports / "compare.html").read_text("utf-8")
+        everything = path.read_text("utf-8") + html + capture.out + capture.err
         assert TOKEN not in everything and OTHER_TOKEN not in everything
+        assert "<script" not in html and not re.search(r"""(src|href)=["']?[a-z]+:""", html)  # self-contained
     return status, document, capture.out, capture.err
 
 
@@ -173,6 +178,8 @@ def test_ignore_removes_a_kind(reference: str, tmp_path: Path) -> None:
         status, document, _, _ = compare(tmp_path, "--base-url", new, "--against", reference, "--ignore", "message")
         assert document is not None and status == 1 and kinds(document) == {"code"}
         assert document["ignored"]["message"] > 0 and document["ignored_kinds"] == ["message"]
+        hostile = dict(document, groups=[dict(document["groups"][0], sentence="\x1b[2J\u202eevil")])
+        assert "\x1b" not in render_text(hostile) + render_html(hostile) and "\u202e" not in render_text(hostile)
         status, document, out, _ = compare(tmp_path, "--base-url", new, "--against", reference, "--ignore", "code,message")
     assert document is not None and status == 0 and document["result"] == "same" and document["groups"] == []
     assert "ignored (--ignore): " in out

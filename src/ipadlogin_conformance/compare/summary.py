@@ -23,8 +23,7 @@ from ..reports.latency import latency_figures
 from ..reports.summary import SUITE_NAME
 from ..reports.summary import _iso as iso_time
 from ..spec import spec_sha256, spec_version
-from .diff import (KINDS, LATENCY_FLOOR_MS, LATENCY_MIN_REQUESTS, LATENCY_RATIO, Difference, group, latency_classes, latency_difference,
-                   verdict_differences)
+from .diff import KINDS, LATENCY_FLOOR_MS, LATENCY_MIN_REQUESTS, LATENCY_RATIO, Difference, group, latency_classes, latency_difference, verdict_differences
 from .runner import Pair, Run, Side
 
 SCHEMA_VERSION = 1
