@@ -214,13 +214,14 @@ def test_a_target_down_is_one_line_and_exit_4(reference: str, tmp_path: Path) ->
 def test_a_target_that_stalls_mid_run_stops_its_side(reference: str, tmp_path: Path) -> None:
     """The first re-login hangs: NEW stops sending, as a suite run does; the rest is listed as not compared."""
     with in_thread("relogin-hang") as new:
-        status, document, out, _ = compare(tmp_path, "--base-url", new, "--against", reference, "--request-timeout", "1")
+        status, document, out, _ = compare(tmp_path, "--base-url", new, "--against", reference, "--request-timeout", "1",
+                                           "--known-wcid", "wxid_wl9qchkanp9u22")
     assert status == 1 and document is not None
     assert document["new"]["stopped"].endswith("got no complete answer within 1 s") and document["old"]["stopped"] is None
     decision = [group for group in document["groups"] if group["kind"] == "decision"]
     assert [(group["requests"], group["old"], group["new"][:10]) for group in decision] == [(["relogin-seed-example"], "accepted", "no answer ")]
     not_compared = {item["request"]: item for item in document["not_compared"]}
-    assert {"relogin-unknown-account", "method-GET", "qr-fetch", "generated-1"} <= set(not_compared)
+    assert {"relogin-unknown-account", "method-GET", "qr-fetch", "known-relogin", "generated-1"} <= set(not_compared)
     assert "first-login" not in not_compared and "auth-missing" not in not_compared
     assert all(item["why"].startswith("NEW not sent: ") and item["curl"]["new"] is None for item in not_compared.values())
     assert document["requests"]["not_compared"] == len(not_compared) > 40

@@ -41,6 +41,7 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append(f"not compared: {len(ids)} request{'s' if len(ids) != 1 else ''} ({one_line(', '.join(ids), 200)}): "
                      f"{one_line(summary['not_compared'][0]['why'], 200)}")
     lines.append("contract: " + " · ".join(_verdict(side) for side in (old, new)))
+    lines.append("sent: " + " · ".join(_usage(side, summary["settings"]) for side in (old, new)))
     lines += _curl_lines(summary)
     lines.append(f"result: {summary['result'].upper()} (exit {summary['exit_status']['code']}: {summary['exit_status']['meaning']})")
     return "\n".join(lines) + "\n"
@@ -49,6 +50,14 @@ def render_text(summary: dict[str, Any]) -> str:
 def _verdict(side: dict[str, Any]) -> str:
     problems = [f"{rid} {verdict}" for rid, verdict in side["verdicts"].items() if verdict in ("fail", "warn")]
     return f"{side['label']} {side['verdict']}" + (f" ({', '.join(problems)})" if problems else "")
+
+
+def _usage(side: dict[str, Any], settings: dict[str, Any]) -> str:
+    """What a live side used of its budget (the suite says so to every live target)."""
+    if side["requests_sent"] is None:
+        return f"{side['label']} recorded ({side['answered']} answers)"
+    budget = "no success budget" if settings["success_budget"] is None else f"success budget {settings['success_budget']}"
+    return f"{side['label']} {side['requests_sent']} requests, {side['successes']} successes ({budget})"
 
 
 def _curl_lines(summary: dict[str, Any]) -> list[str]:
