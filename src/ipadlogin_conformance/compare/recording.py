@@ -43,8 +43,6 @@ class Recording:
     requests: list[ComparedRequest]
     answers: dict[str, Exchange]
     """Request id → the recorded exchange, labeled by today's rules."""
-    target: str
-    """Where the recording was made (the recorded run's target, or its embedded server's URL)."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -74,8 +72,7 @@ def read_recording(path: Path) -> Recording:
         answers[request_id] = exchange
     if dropped:
         notes.append(f"requirement IDs unknown to today's catalog were dropped from the recorded labels: {', '.join(sorted(dropped))}")
-    target = cassette.run.get("target") or (cassette.run_info.target_urls[0] if cassette.run_info and cassette.run_info.target_urls else "")
-    return Recording(Path(path), requests, answers, target or "the recorded server", notes)
+    return Recording(Path(path), requests, answers, notes)
 
 
 def version_notes(run: dict[str, Any]) -> list[str]:
