@@ -11,14 +11,16 @@ shape and latency rules without a server.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,7 @@ EXPECTED_KINDS: dict[str, set[str]] = {
     "latency-20ms": set(),  # under the 50 ms floor
     "auth-401": {"status", "verdict"},  # ENV-8's SHOULD clause warns on NEW
     "connection-close": set(),
-    # faults, one per kind the variations leave out
+    # faults: a flipped decision (the one kind no variation makes), and a broken requirement as a verdict
     "type-string-accepted": {"decision", "verdict"},
     "malformed-json-500": {"decision", "verdict"},
     "code-int": {"code", "verdict"},
@@ -68,34 +70,21 @@ EXPECTED_KINDS: dict[str, set[str]] = {
 def compare(tmp_path: Path, *args: str, token: str = TOKEN) -> tuple[int, dict[str, Any] | None, str, str]:
     """cli.main(["compare", ...]) in-process: (exit status, compare.json or None, stdout, stderr)."""
     reports = tmp_path / "reports"
+    shutil.rmtree(reports, ignore_errors=True)  # each call's reports are its own
     command = ["compare", "--auth-token", token, "--rate-limit", "0", "--success-budget", "0",
                "--examples", EXAMPLES, "--request-timeout", "2", "--reports-dir", str(reports), *args]
-    capture = _Capture()
-    with capture:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
         status = cli.main(command)
     path = reports / "compare.json"
     document = json.loads(path.read_text("utf-8")) if path.exists() else None
     if document is not None:
         jsonschema.validate(document, compare_schema())
         html = (reports / "compare.html").read_text("utf-8")
-        everything = path.read_text("utf-8") + html + capture.out + capture.err
+        everything = path.read_text("utf-8") + html + out.getvalue() + err.getvalue()
         assert TOKEN not in everything and OTHER_TOKEN not in everything
         assert "<script" not in html and not re.search(r"""(src|href)=["']?[a-z]+:""", html)  # self-contained
-    return status, document, capture.out, capture.err
-
-
-class _Capture:
-    """stdout and stderr of an in-process call (capsys cannot be used from a module-scoped helper)."""
-
-    def __enter__(self) -> None:
-        import io
-
-        self._saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = self._out, self._err = io.StringIO(), io.StringIO()
-
-    def __exit__(self, *exc_info: object) -> None:
-        sys.stdout, sys.stderr = self._saved
-        self.out, self.err = self._out.getvalue(), self._err.getvalue()
+    return status, document, out.getvalue(), err.getvalue()
 
 
 def kinds(document: dict[str, Any]) -> set[str]:
