@@ -24,6 +24,8 @@ PACKAGE_DATA = (
     "reports/summary.schema.json",
     "reports/templates/report.html.j2",
     "reports/templates/report.css",
+    "compare/compare.schema.json",
+    "compare/compare.html.j2",
 )
 REPORTS = ("junit.xml", "summary.json", "report.html", "summary.md", "exchanges.har")
 TOKEN = "wheel-test-token-7c2b"

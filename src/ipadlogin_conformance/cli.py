@@ -1,4 +1,4 @@
-"""The console tool: ``ipadlogin-conformance run | serve | requirements | replay | docs``.
+"""The console tool: ``ipadlogin-conformance run | serve | requirements | replay | compare | docs``.
 
 ``run`` is pytest over the packaged suite with the plugin loaded, so the
 installed tool and a clone's ``pytest`` run the very same tests with the same
@@ -14,7 +14,8 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -42,10 +43,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, only: Sequence[str] | None = None,
-                      defaults: dict[str, str] | None = None) -> argparse.ArgumentParser:
+                      defaults: dict[str, str] | None = None, *, environment: bool | None = None) -> argparse.ArgumentParser:
     """The suite's options, from the one table (:data:`.settings.OPTIONS`).
 
-    ``only`` restricts them by name; ``defaults`` replaces the defaults shown (a replay records its own).
+    ``only`` restricts them by name; ``defaults`` replaces the defaults shown (a replay records its own);
+    ``environment`` says whether the options read their environment variables (default: unless ``defaults``).
     """
     from .settings import OPTIONS
 
@@ -54,7 +56,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, only: Sequence[str] | Non
             continue
         shown = (defaults or {}).get(option.name, option.default)
         default = f" (default: {shown})" if shown and not option.is_flag else ""
-        env = "" if defaults is not None else f" [${option.env}]"
+        reads_environment = defaults is None if environment is None else environment
+        env = f" [${option.env}]" if reads_environment else ""
         kwargs: dict[str, Any] = {"dest": option.dest, "help": f"{option.help}{default}{env}"}
         if option.is_flag:
             kwargs["action"] = "store_true"
@@ -126,15 +129,22 @@ def run(argv: Sequence[str]) -> int:
     ]
     # The plugin module goes in as an object too: registered before "-p" is read, pytest does not
     # try to rewrite it (it is imported already); xdist workers load it by "-p".
-    # Hypothesis keeps a .hypothesis/ folder where it runs; the tool runs in the user's
-    # directory and needs none of it (no example database), so it goes to a temporary one.
     plugins = [plugin] if verbose else [plugin, Progress()]
-    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+    with hypothesis_storage():
         return int(pytest.main(command, plugins=plugins))
+
+
+@contextmanager
+def hypothesis_storage() -> Iterator[None]:
+    """Hypothesis keeps a .hypothesis/ folder where it runs; the tool runs in the user's
+    directory and needs none of it (no example database), so it goes to a temporary one."""
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        yield
+        return
     with tempfile.TemporaryDirectory(prefix="ipadlogin-hypothesis-") as storage:
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
         try:
-            return int(pytest.main(command, plugins=plugins))
+            yield
         finally:
             del os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]
 
@@ -239,6 +249,9 @@ def build_parser() -> _Parser:
 
     add_run_arguments(again, only=REPLAY_OPTIONS, defaults={
         "profile": "as recorded", "latency-budget": "as recorded", "reports-dir": "replay/ beside the cassette"})
+    from .compare.command import add_compare_arguments
+
+    add_compare_arguments(commands.add_parser("compare", help="send the suite's requests to two implementations (or re-send a cassette) and diff the answers"))
     docs = commands.add_parser("docs", help="generate documentation")
     docs.add_argument("document", choices=("vendors",), help="vendors: the vendor guide (docs/vendors.md)")
     return parser
@@ -258,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return requirements_command(args.format)
         if args.command == "replay":
             return replay_command(args)
+        if args.command == "compare":
+            from .compare.command import compare_command
+
+            return compare_command(args)
         from .vendor_docs import vendor_guide
 
         notes: list[str] = []

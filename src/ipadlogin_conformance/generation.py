@@ -24,6 +24,7 @@ from .checks.request_class import classify
 from .exchange import Exchange, ReceivedResponse, SentRequest
 from .redaction import PLACEHOLDER
 from .spec import spec_path
+from .target import VALID_TOKEN, Target
 from .verdict import Outcome
 
 
@@ -96,11 +97,47 @@ def to_request(case: Any) -> GeneratedRequest:
         data = kwargs.get("data")
         body = data.encode("utf-8") if isinstance(data, str) else data
     with_token = "Authorization" in headers
-    if not with_token:
-        expect, requirements = Expect.FAILURE, ("AUTH-1",)
-    else:
-        expect, requirements = classify(_parsed(body))
+    expect, requirements = expectation(body, with_token)
     return GeneratedRequest(body, headers.get("Content-Type"), with_token, case.id, expect, requirements)
+
+
+def expectation(body: bytes | None, with_token: bool) -> tuple[Expect, tuple[str, ...]]:
+    """The outcome a generated request must get and the requirements saying so (a recorded one too)."""
+    if not with_token:
+        return Expect.FAILURE, ("AUTH-1",)
+    return classify(_parsed(body))
+
+
+def send(request: GeneratedRequest, target: Target) -> Exchange:
+    """Send a generated case through the target (the property test and ``compare`` alike)."""
+    exchange = target.login(
+        request.body,
+        token=VALID_TOKEN if request.with_token else None,
+        content_type=request.content_type,
+        may_succeed=request.expect is not Expect.FAILURE,
+    )
+    exchange.labels["case_id"] = request.case_id
+    return exchange
+
+
+def generated_requests(*, examples: int, run_seed: int, positive: bool) -> list[GeneratedRequest]:
+    """Every shard's generated cases as the property tests get them, without pytest (for ``compare``).
+
+    Schemathesis's own builder of the pytest test runs the same phases with
+    the same seeds; the cases are collected, not sent, so both targets of a
+    comparison get the very same list.
+    """
+    from schemathesis.generation.feedback import FeedbackSources
+    from schemathesis.pytest._test_builder import build_operation_test
+
+    found: list[GeneratedRequest] = []
+    for shard in range(SHARDS):
+        schema = load_schema(examples=examples, run_seed=run_seed, shard=shard, positive=positive)
+        for operation in schema.get_all_operations():
+            test = build_operation_test(config=schema.config, operation=operation.ok(), test_func=lambda case: found.append(to_request(case)),
+                                        given_kwargs={}, feedback=FeedbackSources())
+            test()
+    return found
 
 
 _UNPARSABLE = object()

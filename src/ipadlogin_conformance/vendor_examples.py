@@ -13,20 +13,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .budget import BudgetExhausted
 from .catalog import load_catalog
-from .checks import Expect, Policy
-from .exchange import Exchange, json_dumps
-from .judgement import judge_labeled, label_login, label_other_method, label_qr
+from .checks import Policy
+from .exchange import Exchange
+from .judgement import judge_labeled
 from .server import CATALOG, Fault
 from .spec import seed_example_wcid
-from .suite.cases import Case, load_cases, send
-from .suite.test_methods import STANDARD_METHODS, UNKNOWN_METHOD, send_method
-from .suite.test_qr import qr_code_url
+from .suite.probes import Probe, probes
 from .target import Target, TargetConfig
 from .verdict import Finding, Outcome
 
@@ -34,19 +32,6 @@ TOKEN = "vendor-guide-token"
 REQUEST_TIMEOUT_S = 2.0
 """Short, so a hanging fault shows TIME-1 quickly; every other answer comes in milliseconds."""
 POLICY = Policy(request_timeout_s=REQUEST_TIMEOUT_S)
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One request the suite sends, labeled for judgement; None when it cannot be made (no QR URL)."""
-
-    name: str
-    description: str
-    send: Callable[[Target], Exchange | None]
-    requirements: tuple[str, ...] = ()
-    """The requirements the request was written for (a case's)."""
-    plain: bool = False
-    """A valid token under the usual header names and Content-Type: the most typical request."""
 
 
 @dataclass
@@ -72,57 +57,20 @@ class Example:
     notes: list[str] = field(default_factory=list)
 
 
-def probes() -> list[Probe]:
-    """The suite's requests, in a fixed order: the hand-written cases, the other methods, the QR fetch."""
-    found = [
-        Probe(f"case `{case.id}`", case.description,
-              lambda target, case=case: label_login(send(case, target), case.expect, case.requirements),
-              case.requirements, _plain(case))
-        for case in load_cases()
-    ]
-    found += [
-        Probe(f"method `{method}`", f"{method} /iPadLogin",
-              lambda target, method=method: label_other_method(send_method(method, target), method_is_standard=method != UNKNOWN_METHOD),
-              ("METH-1",))
-        for method in (*STANDARD_METHODS, UNKNOWN_METHOD)
-    ]
-    found.append(Probe("QR fetch", "GET the qrCodeUrl of a successful first login", _fetch_qr, ("DATA-3",)))
-    found.append(Probe("known re-login", "a re-login of the account the server knows (`--known-wcid`)", _known_relogin, ("REQ-7",)))
-    return found
-
-
-def _known_relogin(target: Target) -> Exchange:
-    """test_relogin's request, with the account the reference server knows (as the embedded run does)."""
-    return label_login(target.login(json_dumps({"type": 2, "wcId": seed_example_wcid()})), Expect.SUCCESS, ["REQ-7"])
-
-
-def _plain(case: Case) -> bool:
-    defaults = Case(case.id, case.requirements, case.expect, case.body)
-    return (case.token, case.token_header, case.content_type, case.content_type_header) == (
-        defaults.token, defaults.token_header, defaults.content_type, defaults.content_type_header)
-
-
 def _preferred(all_probes: list[Probe], requirement_id: str) -> list[Probe]:
     """The probes written for the requirement first, then the plainest requests, then the rest."""
     return sorted(all_probes, key=lambda probe: (requirement_id not in probe.requirements, not probe.plain))
 
 
-def _fetch_qr(target: Target) -> Exchange | None:
-    url, _why_not = qr_code_url(target.login(json_dumps({"type": 2})))
-    if url is None:
-        return None
-    exchange, unreachable = target.fetch_qr(url)
-    return label_qr(exchange, unreachable=unreachable, base_url=target.config.base_url)
-
-
 class InProcessServer:
     """The reference app on a loopback port, in a thread of this process.
 
-    Not :func:`.server.start_reference_server`'s subprocess: the guide needs a
-    server per fault, and starting a Python process for each costs seconds.
+    Not :func:`.server.start_reference_server`'s subprocess: the guide (and the
+    comparison tests) need a server per fault, and starting a Python process for
+    each costs seconds.
     """
 
-    def __init__(self, faults: tuple[str, ...]) -> None:
+    def __init__(self, faults: tuple[str, ...], token: str = TOKEN) -> None:
         import uvicorn
 
         from .server.app import create_app
@@ -130,7 +78,7 @@ class InProcessServer:
 
         self.socket = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        app = create_app(ServerConfig(tokens=(TOKEN,), faults=faults, access_log=False))
+        app = create_app(ServerConfig(tokens=(token,), faults=faults, access_log=False))
         config = uvicorn.Config(app, log_config=None, log_level="critical", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
@@ -206,7 +154,7 @@ def faults_breaking(requirement_id: str) -> list[Fault]:
 
 def collect() -> list[Example]:
     """One example per requirement of the catalog, in catalog order."""
-    all_probes = probes()
+    all_probes = probes(known_wcid=seed_example_wcid())
     examples = []
     with reference_servers() as servers:
         for requirement in load_catalog():

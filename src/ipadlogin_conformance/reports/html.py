@@ -130,3 +130,8 @@ def latency_chart(latency: dict[str, Any]) -> dict[str, Any] | None:
 def _range(start: float, stop: float, step: float) -> list[float]:
     count = int(round((stop - start) / step))
     return [start + i * step for i in range(count + 1)]
+
+
+def render_page(source: str, **context: Any) -> str:
+    """Another page in the report's look (``compare.html``): this environment, its filters and report.css."""
+    return _environment().from_string(source).render(**context)

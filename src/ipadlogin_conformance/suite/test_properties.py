@@ -16,10 +16,8 @@ from typing import Any
 import pytest
 
 from ipadlogin_conformance.budget import BudgetExhausted
-from ipadlogin_conformance.checks import Expect
-from ipadlogin_conformance.generation import SHARDS, load_schema, to_request
+from ipadlogin_conformance.generation import SHARDS, load_schema, send, to_request
 from ipadlogin_conformance.plugin import active_settings
-from ipadlogin_conformance.target import VALID_TOKEN
 
 _settings = active_settings()
 
@@ -33,15 +31,9 @@ def _shard_test(shard: int) -> Callable[..., None]:
         judge.record.seed = _settings.seed
         request = to_request(case)
         try:
-            exchange = target.login(
-                request.body,
-                token=VALID_TOKEN if request.with_token else None,
-                content_type=request.content_type,
-                may_succeed=request.expect is not Expect.FAILURE,
-            )
+            exchange = send(request, target)
         except BudgetExhausted:
             return
-        exchange.labels["case_id"] = request.case_id
         judge.login(exchange, request.expect, *request.requirements)
 
     return test_generated_cases
