@@ -31,7 +31,7 @@ def _free_port() -> int:
     ("args", "message"),
     [
         (["--profile", "loose"], "--profile='loose': must be one of strict, lenient"),
-        (["--examples", "0"], "--examples='0': must be 1 or more"),
+        (["--examples", "0"], "--examples='0': must be a whole number, 1 or more"),
         (["--request-timeout", "soon"], "--request-timeout='soon'"),
         (["--base-url", "ftp://example.com"], "must be an absolute http:// or https:// URL"),
         (["--base-url", "http://127.0.0.1:1"], "a target needs a token"),

@@ -10,9 +10,12 @@ every finding and the verdicts do not depend on how the run was split.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import secrets
+import shlex
 from dataclasses import replace
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ from .evidence import describe
 from .exchange import Exchange
 from .results import RunResults, TestRecord, is_blocking
 from .spec import seed_example_wcid
-from .settings import OPTIONS, Settings, SettingsError, resolve
+from .settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
 from .reports import JUNIT_XML, ReportsDirError, RunProgress, prepare_reports_dir, write_reports
@@ -40,24 +43,93 @@ RECORD = pytest.StashKey[TestRecord]()
 REPORT_ATTRIBUTE = "ipadlogin_record"
 RUN_SEED = "ipadlogin_run_seed"
 """The xdist workerinput key carrying the run's Hypothesis seed."""
+HEADER = pytest.StashKey[list[str]]()
+VALUE_OPTIONS = (*(f"--{option.name}" for option in OPTIONS if not option.is_flag), BASE_URL_OPTION, "--hypothesis-seed")
+"""The suite's options that take a value (--base-url is pytest-base-url's, --hypothesis-seed Hypothesis's)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("ipadlogin", "iPadLogin conformance (each option also reads the environment variable named)")
+    group = parser.getgroup(
+        "ipadlogin",
+        f"iPadLogin conformance (the target: {BASE_URL_OPTION} URL, or {', '.join(BASE_URL_ENVS)} or the ini key base_url; "
+        "each option also reads the environment variable named)",
+    )
     for option in OPTIONS:
-        kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": f"{option.help} [{option.env}]"}
+        kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": f"{option.help} (environment: {option.env})"}
         if option.is_flag:
             kwargs["action"] = "store_true"
+        else:
+            kwargs["metavar"] = option.metavar
         group.addoption(f"--{option.name}", **kwargs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Run the command again with ``--opt=value`` where pytest took a suite option's value for a test path.
+
+    pytest finds its rootdir and ini file before it loads any plugin, so in
+    ``pytest --ca-bundle /etc/ssl/corp.pem`` it takes the existing path for a
+    test path and roots the session at /etc/ssl, without the project's ini
+    (pytest's docs, "Finding the rootdir"). Nothing has run yet when this hook
+    is called; the same options written ``--opt=value`` cannot be mistaken.
+    """
+    if hasattr(config, "workerinput"):  # xdist workers get the controller's (already joined) arguments
+        return None
+    args = [str(arg) for arg in config.invocation_params.args]
+    addopts = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    if not (_mistaken_for_paths(args) or _mistaken_for_paths(addopts)):
+        return None
+    saved = os.environ.get("PYTEST_ADDOPTS")
+    if addopts:
+        os.environ["PYTEST_ADDOPTS"] = shlex.join(_joined(addopts))
+    try:
+        return int(pytest.main(_joined(args), plugins=list(config.invocation_params.plugins or ())))
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_ADDOPTS"] = saved
+
+
+def _joined(args: Sequence[str]) -> list[str]:
+    """``args`` with every ``--opt value`` of :data:`VALUE_OPTIONS` written ``--opt=value`` (up to a ``--``)."""
+    joined: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--":
+            joined += [arg, *rest]
+        elif arg in VALUE_OPTIONS:
+            value = next(rest, None)
+            joined.append(arg if value is None else f"{arg}={value}")
+        else:
+            joined.append(arg)
+    return joined
+
+
+def _mistaken_for_paths(args: Sequence[str]) -> bool:
+    """Whether a value of :data:`VALUE_OPTIONS` stands apart from its option and names an existing path."""
+    for option, value in zip(args, args[1:]):
+        if option == "--":
+            return False
+        if option in VALUE_OPTIONS and os.path.exists(value):
+            return True
+    return False
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's junitxml reads --junitxml (see _prepare_reports)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements the test checks")
+    if not _suite_selected(config):
+        return  # installed for every pytest run (an entry point): inert unless the suite's tests are collected
     try:
-        settings = resolve(vars(config.option))
+        settings = resolve(vars(config.option) | {"base_url": _typed_base_url(config)}, ini=_ini_base_url(config))
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
+    config.stash[HEADER] = [f"ipadlogin-conformance: {target_line(settings)} · profile {settings.profile.value}"]
+    if getattr(config.option, "verify_base_url", False):
+        config.option.verify_base_url = False  # its GET of the base URL is a request the suite promises not to send
+        config.stash[HEADER].append(
+            "ipadlogin-conformance: pytest-base-url's --verify-base-url (VERIFY_BASE_URL) is ignored: "
+            "the suite sends only POST /iPadLogin and GET qrCodeUrl"
+        )
     if settings.embedded and settings.known_wcid is None:
         settings = replace(settings, known_wcid=seed_example_wcid())
     if settings.seed is None:
@@ -83,7 +155,46 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: every worker generates from the controller's seed."""
-    node.workerinput[RUN_SEED] = node.config.stash[SETTINGS].seed
+    settings = node.config.stash.get(SETTINGS, None)
+    if settings is not None:
+        node.workerinput[RUN_SEED] = settings.seed
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The target and where it came from, before any test runs (the table repeats it at the end)."""
+    return config.stash.get(HEADER, [])
+
+
+def _typed_base_url(config: pytest.Config) -> str | None:
+    """--base-url as given on the command line.
+
+    pytest-base-url defaults its option to $PYTEST_BASE_URL, which is a source
+    of its own: the same value counts as typed only where --base-url was typed.
+    """
+    value = getattr(config.option, "base_url", None) or None
+    if value is None or value != os.environ.get("PYTEST_BASE_URL"):
+        return value
+    args = config.invocation_params.args
+    return value if any(arg == BASE_URL_OPTION or str(arg).startswith(BASE_URL_OPTION + "=") for arg in args) else None
+
+
+def _ini_base_url(config: pytest.Config) -> tuple[str, str] | None:
+    """pytest-base-url's ini key ``base_url`` as (where it was read, value), None when not set."""
+    try:
+        value = config.getini("base_url")
+    except ValueError:  # pytest-base-url not loaded (-p no:base_url): the key is unknown
+        return None
+    if not value:
+        return None
+    overridden = any(item.startswith("base_url=") for item in config.option.override_ini or ())
+    return ("-o base_url" if overridden else f"base_url in {config.inipath}"), str(value)
+
+
+def target_line(settings: Settings) -> str:
+    """The target and where it came from, in one line (the terminal's header and table)."""
+    if settings.embedded:
+        return f"target {settings.target_source}"
+    return f"target {settings.base_url} (from {settings.target_source})"
 
 
 _active_settings: Settings | None = None
@@ -104,9 +215,9 @@ def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
     """Whether this run writes reports; if so the reports dir must be writable now, not after the run.
 
     junit.xml goes there too unless --junitxml says otherwise. A run of only
-    the project's self-tests writes none (it would overwrite a conformance run's).
+    the project's self-tests never gets here (the plugin is inert, see _suite_selected).
     """
-    if config.option.collectonly or not _may_run_suite(config):
+    if config.option.collectonly:
         return False
     try:
         prepare_reports_dir(settings.reports_dir)
@@ -117,25 +228,42 @@ def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
     return True
 
 
-def _may_run_suite(config: pytest.Config) -> bool:
-    """Whether a path given to pytest holds the conformance tests (a --pyargs module name counts)."""
+def _suite_selected(config: pytest.Config) -> bool:
+    """Whether a path given to pytest (or a --pyargs module) holds the conformance tests, or lies above them."""
     suite = SUITE_DIR.resolve()
     for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if not path.exists() or path == suite or suite in path.parents or path in suite.parents:
+        path = _arg_path(config, str(arg).split("::")[0])
+        if path is not None and (path == suite or suite in path.parents or path in suite.parents):
             return True
     return False
 
 
+def _arg_path(config: pytest.Config, arg: str) -> Path | None:
+    path = (config.invocation_params.dir / arg).resolve()
+    if path.exists() or not config.option.pyargs:
+        return path
+    try:
+        spec = importlib.util.find_spec(arg)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    locations = list(spec.submodule_search_locations or []) or ([spec.origin] if spec.origin else [])
+    return Path(locations[0]).resolve() if locations else None
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Given a base URL, collect only the conformance tests (not the project's self-tests)."""
-    if config.stash[SETTINGS].embedded:
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None or settings.embedded:
         return None
     inside = collection_path == SUITE_DIR or SUITE_DIR in collection_path.parents
     return None if inside or collection_path in SUITE_DIR.parents else True
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SETTINGS not in config.stash:
+        return
     catalog = load_catalog()
     for item in items:
         ids = requirement_ids(item)
@@ -267,6 +395,14 @@ class RunReporter:
         self.written: list[Path] = []
         self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if reports else None
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
+        self.header = config.stash[HEADER]
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """pytest shows the report header (the target) only at normal verbosity; the console tool runs -q."""
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None and terminal.verbosity < 0:
+            for line in self.header:
+                terminal.write_line(line)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, REPORT_ATTRIBUTE, None)
@@ -301,8 +437,7 @@ def write_table(terminalreporter: Any, results: RunResults, settings: Settings) 
     """The per-requirement table; ``terminalreporter`` needs section(), write() and write_line() (replay passes its own)."""
     write = terminalreporter.write_line
     terminalreporter.section("iPadLogin conformance")
-    target = settings.base_url or "embedded reference server"
-    write(f"target {target} · profile {settings.profile.value}")
+    write(f"{target_line(settings)} · profile {settings.profile.value}")
     write(f"{'requirement':<12}{'level':<8}{'verdict':<14}{'checks':>8}  statement")
     for requirement in load_catalog():
         result = results.requirements[requirement.id]
