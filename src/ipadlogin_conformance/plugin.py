@@ -6,16 +6,17 @@ on the test's :class:`~.results.TestRecord`; after the test, a MUST failure
 (or, with --warnings-as-errors, a SHOULD one) fails it with the evidence.
 Records travel on the test reports, so the controller of an xdist run sees
 every finding and the verdicts do not depend on how the run was split.
+
+Installed as a ``pytest11`` entry point, it declares its options in every
+pytest run but does nothing else unless the run collects the suite's tests
+(:mod:`.invocation` reads the command line).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import secrets
-import shlex
 from dataclasses import replace
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from .evidence import describe
 from .exchange import Exchange
 from .results import RunResults, TestRecord, is_blocking
 from .spec import seed_example_wcid
+from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typed_base_url
 from .settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
@@ -44,8 +46,6 @@ REPORT_ATTRIBUTE = "ipadlogin_record"
 RUN_SEED = "ipadlogin_run_seed"
 """The xdist workerinput key carrying the run's Hypothesis seed."""
 HEADER = pytest.StashKey[list[str]]()
-VALUE_OPTIONS = (*(f"--{option.name}" for option in OPTIONS if not option.is_flag), BASE_URL_OPTION, "--hypothesis-seed")
-"""The suite's options that take a value (--base-url is pytest-base-url's, --hypothesis-seed Hypothesis's)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,62 +65,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """Run the command again with ``--opt=value`` where pytest took a suite option's value for a test path.
-
-    pytest finds its rootdir and ini file before it loads any plugin, so in
-    ``pytest --ca-bundle /etc/ssl/corp.pem`` it takes the existing path for a
-    test path and roots the session at /etc/ssl, without the project's ini
-    (pytest's docs, "Finding the rootdir"). Nothing has run yet when this hook
-    is called; the same options written ``--opt=value`` cannot be mistaken.
-    """
-    if hasattr(config, "workerinput"):  # xdist workers get the controller's (already joined) arguments
-        return None
-    args = [str(arg) for arg in config.invocation_params.args]
-    addopts = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
-    if not (_mistaken_for_paths(args) or _mistaken_for_paths(addopts)):
-        return None
-    saved = os.environ.get("PYTEST_ADDOPTS")
-    if addopts:
-        os.environ["PYTEST_ADDOPTS"] = shlex.join(_joined(addopts))
-    try:
-        return int(pytest.main(_joined(args), plugins=list(config.invocation_params.plugins or ())))
-    finally:
-        if saved is not None:
-            os.environ["PYTEST_ADDOPTS"] = saved
-
-
-def _joined(args: Sequence[str]) -> list[str]:
-    """``args`` with every ``--opt value`` of :data:`VALUE_OPTIONS` written ``--opt=value`` (up to a ``--``)."""
-    joined: list[str] = []
-    rest = iter(args)
-    for arg in rest:
-        if arg == "--":
-            joined += [arg, *rest]
-        elif arg in VALUE_OPTIONS:
-            value = next(rest, None)
-            joined.append(arg if value is None else f"{arg}={value}")
-        else:
-            joined.append(arg)
-    return joined
-
-
-def _mistaken_for_paths(args: Sequence[str]) -> bool:
-    """Whether a value of :data:`VALUE_OPTIONS` stands apart from its option and names an existing path."""
-    for option, value in zip(args, args[1:]):
-        if option == "--":
-            return False
-        if option in VALUE_OPTIONS and os.path.exists(value):
-            return True
-    return False
+    """Where pytest took a suite option's value for a test path, the same command with ``--opt=value`` instead."""
+    return run_again_if_mistaken(config)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's junitxml reads --junitxml (see _prepare_reports)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements the test checks")
-    if not _suite_selected(config):
+    if not suite_selected(config, SUITE_DIR):
         return  # installed for every pytest run (an entry point): inert unless the suite's tests are collected
     try:
-        settings = resolve(vars(config.option) | {"base_url": _typed_base_url(config)}, ini=_ini_base_url(config))
+        settings = resolve(vars(config.option) | {"base_url": typed_base_url(config)}, ini=ini_base_url(config))
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[HEADER] = [f"ipadlogin-conformance: {target_line(settings)} · profile {settings.profile.value}"]
@@ -165,31 +120,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return config.stash.get(HEADER, [])
 
 
-def _typed_base_url(config: pytest.Config) -> str | None:
-    """--base-url as given on the command line.
-
-    pytest-base-url defaults its option to $PYTEST_BASE_URL, which is a source
-    of its own: the same value counts as typed only where --base-url was typed.
-    """
-    value = getattr(config.option, "base_url", None) or None
-    if value is None or value != os.environ.get("PYTEST_BASE_URL"):
-        return value
-    args = config.invocation_params.args
-    return value if any(arg == BASE_URL_OPTION or str(arg).startswith(BASE_URL_OPTION + "=") for arg in args) else None
-
-
-def _ini_base_url(config: pytest.Config) -> tuple[str, str] | None:
-    """pytest-base-url's ini key ``base_url`` as (where it was read, value), None when not set."""
-    try:
-        value = config.getini("base_url")
-    except ValueError:  # pytest-base-url not loaded (-p no:base_url): the key is unknown
-        return None
-    if not value:
-        return None
-    overridden = any(item.startswith("base_url=") for item in config.option.override_ini or ())
-    return ("-o base_url" if overridden else f"base_url in {config.inipath}"), str(value)
-
-
 def target_line(settings: Settings) -> str:
     """The target and where it came from, in one line (the terminal's header and table)."""
     if settings.embedded:
@@ -215,7 +145,7 @@ def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
     """Whether this run writes reports; if so the reports dir must be writable now, not after the run.
 
     junit.xml goes there too unless --junitxml says otherwise. A run of only
-    the project's self-tests never gets here (the plugin is inert, see _suite_selected).
+    the project's self-tests never gets here (the plugin is inert, see invocation.suite_selected).
     """
     if config.option.collectonly:
         return False
@@ -226,30 +156,6 @@ def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
     if config.option.xmlpath is None:
         config.option.xmlpath = str(settings.reports_dir / JUNIT_XML)
     return True
-
-
-def _suite_selected(config: pytest.Config) -> bool:
-    """Whether a path given to pytest (or a --pyargs module) holds the conformance tests, or lies above them."""
-    suite = SUITE_DIR.resolve()
-    for arg in config.args:
-        path = _arg_path(config, str(arg).split("::")[0])
-        if path is not None and (path == suite or suite in path.parents or path in suite.parents):
-            return True
-    return False
-
-
-def _arg_path(config: pytest.Config, arg: str) -> Path | None:
-    path = (config.invocation_params.dir / arg).resolve()
-    if path.exists() or not config.option.pyargs:
-        return path
-    try:
-        spec = importlib.util.find_spec(arg)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    locations = list(spec.submodule_search_locations or []) or ([spec.origin] if spec.origin else [])
-    return Path(locations[0]).resolve() if locations else None
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

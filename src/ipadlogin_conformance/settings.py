@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,9 +115,14 @@ def _profile(text: str) -> Profile:
         raise ValueError(f"must be one of {', '.join(p.value for p in Profile)}") from None
 
 
-def _existing_file(text: str) -> str:
+def _ca_bundle(text: str) -> str:
+    """A file of PEM certificates, checked now: a wrong one would otherwise fail every test at its first request."""
     if not Path(text).is_file():
         raise ValueError("no such file")
+    try:
+        ssl.create_default_context(cafile=text)
+    except (ssl.SSLError, OSError, ValueError):
+        raise ValueError("not a readable CA bundle of PEM certificates") from None
     return text
 
 
@@ -148,7 +154,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("rate-limit", "IPADLOGIN_RATE_LIMIT", _rate, "Requests per second at most, 0 for no cap (default: 5 against a target, no cap against the embedded server).", metavar="PER_SECOND"),
     Option("success-budget", "IPADLOGIN_SUCCESS_BUDGET", _whole_limit, "Calls that may succeed at most, 0 for no cap (default: 25 against a target, no cap against the embedded server).", metavar="N"),
     Option("insecure", "IPADLOGIN_INSECURE", _flag, "Do not verify the target's TLS certificate.", "false", is_flag=True),
-    Option("ca-bundle", "IPADLOGIN_CA_BUNDLE", _existing_file, "CA bundle (PEM) to verify the target's TLS certificate with.", metavar="FILE"),
+    Option("ca-bundle", "IPADLOGIN_CA_BUNDLE", _ca_bundle, "CA bundle (PEM) to verify the target's TLS certificate with.", metavar="FILE"),
     Option("reports-dir", "IPADLOGIN_REPORTS_DIR", str, "Where reports are written.", "reports", metavar="DIR"),
 )
 
