@@ -9,7 +9,6 @@ never fires (the suite sends only POST /iPadLogin and GET qrCodeUrl).
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -22,18 +21,13 @@ from ipadlogin_conformance import cli
 from ipadlogin_conformance.cli import SUITE_PACKAGE
 from ipadlogin_conformance.server import start_reference_server
 from ipadlogin_conformance.settings import BASE_URL_ENVS, EMBEDDED_TARGET, SettingsError, resolve
+from ipadlogin_conformance.subprocess_run import clean_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE_CASES = ROOT / "src" / "ipadlogin_conformance" / "suite" / "test_cases.py"
 TOKEN = "base-url-test-token-0123456789"
 SECRET = "pa55-w0rd-never-shown"
 INI = ("base_url in /project/pytest.ini", "http://ini.test:1")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    """This environment without a developer's IPADLOGIN_*, PYTEST_* and VERIFY_BASE_URL settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IPADLOGIN_", "PYTEST_")) and k != "VERIFY_BASE_URL"}
-    return {**env, **extra}
 
 
 def _pytest(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -141,7 +135,7 @@ def test_the_ini_base_url_is_the_target_tested_and_every_output_says_so(logged_s
     ini.write_text(f"[pytest]\nbase_url = {url}\n")
     reports = tmp_path / "reports"
     result = _pytest("-c", str(ini), str(SUITE_CASES), "-k", "auth-missing", "--reports-dir", str(reports), "--verify-base-url",
-                     cwd=tmp_path, env=_env(IPADLOGIN_TOKEN=TOKEN, VERIFY_BASE_URL="true"))
+                     cwd=tmp_path, env=clean_environment({"IPADLOGIN_TOKEN": TOKEN, "VERIFY_BASE_URL": "true"}))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     source = f"base_url in {ini}"
     assert f"ipadlogin-conformance: target {url} (from {source}) · profile strict" in result.stdout  # the header
@@ -160,7 +154,7 @@ def test_an_ini_base_url_that_disagrees_with_the_option_stops_the_run(tmp_path: 
     """The ini file of the working directory (found by pytest, no -c) against --base-url: nothing runs."""
     url = "http://127.0.0.1:2"
     (tmp_path / "pytest.ini").write_text("[pytest]\nbase_url = http://127.0.0.1:1\n")
-    result = _pytest("--pyargs", SUITE_PACKAGE, "--base-url", url, "--auth-token", TOKEN, cwd=tmp_path, env=_env())
+    result = _pytest("--pyargs", SUITE_PACKAGE, "--base-url", url, "--auth-token", TOKEN, cwd=tmp_path, env=clean_environment({}))
     assert result.returncode == 4
     assert result.stderr.strip().splitlines() == [
         f"ERROR: --base-url ({url}) and base_url in {tmp_path / 'pytest.ini'} (http://127.0.0.1:1) name different targets: "
@@ -174,7 +168,7 @@ def test_pytest_base_url_counts_as_typed_only_where_the_option_was_typed(typed: 
     with socket.create_server(("127.0.0.1", 0)) as listener:  # reachable: the run gets as far as its header
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         result = _pytest(str(SUITE_CASES), "--collect-only", "-q", *(["--base-url", url] if typed else []),
-                         cwd=tmp_path, env=_env(PYTEST_BASE_URL=url, IPADLOGIN_TOKEN=TOKEN))
+                         cwd=tmp_path, env=clean_environment({"PYTEST_BASE_URL": url, "IPADLOGIN_TOKEN": TOKEN}))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     source = "--base-url" if typed else "PYTEST_BASE_URL"
     assert f"ipadlogin-conformance: target {url} (from {source})" in result.stdout
@@ -186,7 +180,7 @@ def test_a_base_url_with_credentials_is_never_sent_printed_or_stored(where: str,
         url = f"http://user:{SECRET}@127.0.0.1:{listener.getsockname()[1]}"
         args = ["--base-url", url] if where == "option" else ["-c", str(tmp_path / "pytest.ini")]
         (tmp_path / "pytest.ini").write_text(f"[pytest]\nbase_url = {url}\n")
-        result = _pytest(str(SUITE_CASES), *args, "--reports-dir", str(tmp_path / "reports"), cwd=tmp_path, env=_env(IPADLOGIN_TOKEN=TOKEN))
+        result = _pytest(str(SUITE_CASES), *args, "--reports-dir", str(tmp_path / "reports"), cwd=tmp_path, env=clean_environment({"IPADLOGIN_TOKEN": TOKEN}))
         listener.setblocking(False)
         with pytest.raises(BlockingIOError):
             listener.accept()  # nobody connected: not even the reachability probe

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -18,6 +17,7 @@ import pytest
 from ipadlogin_conformance import cli, invocation
 from ipadlogin_conformance.cli import SUITE_PACKAGE
 from ipadlogin_conformance.settings import BASE_URL_ENVS, EMBEDDED_TARGET, OPTIONS, SettingsError, resolve
+from ipadlogin_conformance.subprocess_run import clean_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "src" / "ipadlogin_conformance" / "suite"
@@ -152,7 +152,7 @@ def test_the_console_tool_refuses_the_same_values_in_one_line(args: list[str], c
 
 def test_pytest_help_shows_what_each_value_is_and_its_real_environment_variable(tmp_path: Path) -> None:
     """From outside the checkout: the entry point declares the options, with honest metavars."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True, cwd=tmp_path, env=_clean_env(), timeout=120)
+    result = subprocess.run([sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True, cwd=tmp_path, env=clean_environment({}), timeout=120)
     assert result.returncode == 0, result.stderr
     help_text = " ".join(result.stdout.split())  # argparse wraps lines
     for option in OPTIONS:
@@ -167,12 +167,6 @@ def test_pytest_help_shows_what_each_value_is_and_its_real_environment_variable(
 #
 # pytest finds its rootdir before it loads plugins, so an existing path given as `--opt value`
 # once made it root the session there, without the project's ini and conftest.py.
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    """This environment without a developer's IPADLOGIN_*, PYTEST_* and VERIFY_BASE_URL settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IPADLOGIN_", "PYTEST_")) and k != "VERIFY_BASE_URL"}
-    return {**env, **extra}
 
 
 @pytest.fixture
@@ -192,7 +186,7 @@ def _as_typed(form: str, options: dict[str, str]) -> list[str]:
     return [f"{name}={value}" for name, value in options.items()]
 
 
-def _assert_one_test_ran_into(reports: Path, result: subprocess.CompletedProcess[str]) -> dict:
+def _assert_one_test_ran_into(reports: Path, result: subprocess.CompletedProcess[str]) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "unrecognized arguments" not in output and "Traceback" not in output
@@ -200,7 +194,6 @@ def _assert_one_test_ran_into(reports: Path, result: subprocess.CompletedProcess
     assert summary["tests"]["run"] == 1 and summary["budget"]["requests"] == 1
     assert summary["target"]["source"] == EMBEDDED_TARGET
     assert not (reports / ".pytest_cache").exists()  # the session was not rooted in the reports dir
-    return summary
 
 
 @pytest.mark.parametrize(("cwd", "form"), [("src", "space"), ("src", "equals"), ("src", "PYTEST_ADDOPTS"), (".", "space")])
@@ -210,7 +203,7 @@ def test_path_options_work_in_both_forms_from_the_checkout(cwd: str, form: str, 
     reports.mkdir()  # an existing directory is what pytest took for a test path
     in_addopts = form == "PYTEST_ADDOPTS"  # space-separated there, as pytest reads them before the rootdir too
     options = _as_typed("space" if in_addopts else form, {"--reports-dir": str(reports), "--ca-bundle": str(ca_bundle), "--examples": "1"})
-    env = _clean_env(PYTEST_ADDOPTS=shlex.join(options)) if in_addopts else _clean_env()
+    env = clean_environment({"PYTEST_ADDOPTS": shlex.join(options)}) if in_addopts else clean_environment({})
     parallel = ["-n", "2"] if cwd == "src" and form == "space" else []  # xdist workers get the joined options
     command = [sys.executable, "-m", "pytest", *([] if in_addopts else options), "-k", "test_case and auth-missing", *parallel]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT / cwd, env=env, timeout=300)
@@ -228,7 +221,7 @@ def test_path_options_work_in_both_forms_outside_the_checkout(form: str, tmp_pat
     reports.mkdir()
     options = _as_typed(form, {"--reports-dir": str(reports), "--ca-bundle": str(ca_bundle)})
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--pyargs", SUITE_PACKAGE, *options, "-k", "test_case and auth-missing"]
-    _assert_one_test_ran_into(reports, subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=_clean_env(), timeout=300))
+    _assert_one_test_ran_into(reports, subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=clean_environment({}), timeout=300))
 
 
 def test_path_options_work_in_both_forms_in_the_console_tool(tmp_path: Path, ca_bundle: Path) -> None:
@@ -236,13 +229,13 @@ def test_path_options_work_in_both_forms_in_the_console_tool(tmp_path: Path, ca_
     reports.mkdir()
     command = [sys.executable, "-m", "ipadlogin_conformance.cli", "run", "--reports-dir", str(reports), f"--ca-bundle={ca_bundle}",
                "--examples=1", "--", "-k", "test_case and auth-missing"]
-    _assert_one_test_ran_into(reports, subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=_clean_env(), timeout=300))
+    _assert_one_test_ran_into(reports, subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=clean_environment({}), timeout=300))
 
 
 def test_the_plugin_is_inert_when_the_suite_is_not_collected(tmp_path: Path) -> None:
     """Installed for every pytest run, it must not touch another project's: no server, no reports, no checks."""
     (tmp_path / "test_other.py").write_text("def test_other(base_url):\n    assert base_url == 'http://127.0.0.1:1'\n")
-    env = _clean_env(PYTEST_BASE_URL="http://127.0.0.1:1", IPADLOGIN_EXAMPLES="lots", IPADLOGIN_REPORTS_DIR=str(tmp_path / "reports"))
+    env = clean_environment({"PYTEST_BASE_URL": "http://127.0.0.1:1", "IPADLOGIN_EXAMPLES": "lots", "IPADLOGIN_REPORTS_DIR": str(tmp_path / "reports")})
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_other.py", "--examples=3"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
