@@ -162,15 +162,19 @@ def test_an_ini_base_url_that_disagrees_with_the_option_stops_the_run(tmp_path: 
     ]
 
 
-@pytest.mark.parametrize("typed", [False, True], ids=["env", "env-and-option"])
-def test_pytest_base_url_counts_as_typed_only_where_the_option_was_typed(typed: bool, tmp_path: Path) -> None:
-    """pytest-base-url makes $PYTEST_BASE_URL the option's default; the header names the source that was given."""
+@pytest.mark.parametrize(
+    ("given", "source"),
+    [(["PYTEST_BASE_URL"], "PYTEST_BASE_URL"), (["PYTEST_BASE_URL", "--base-url"], "--base-url"), (["-o"], "-o base_url")],
+    ids=["env", "env-and-option", "ini-override"],
+)
+def test_each_pytest_source_is_named_as_given(given: list[str], source: str, tmp_path: Path) -> None:
+    """pytest-base-url makes $PYTEST_BASE_URL the option's default: it counts as typed only where --base-url was typed."""
     with socket.create_server(("127.0.0.1", 0)) as listener:  # reachable: the run gets as far as its header
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        result = _pytest(str(SUITE_CASES), "--collect-only", "-q", *(["--base-url", url] if typed else []),
-                         cwd=tmp_path, env=clean_environment({"PYTEST_BASE_URL": url, "IPADLOGIN_TOKEN": TOKEN}))
+        args = [*(["--base-url", url] if "--base-url" in given else []), *(["-o", f"base_url={url}"] if "-o" in given else [])]
+        env = {"IPADLOGIN_TOKEN": TOKEN, **({"PYTEST_BASE_URL": url} if "PYTEST_BASE_URL" in given else {})}
+        result = _pytest(str(SUITE_CASES), "--collect-only", "-q", *args, cwd=tmp_path, env=clean_environment(env))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    source = "--base-url" if typed else "PYTEST_BASE_URL"
     assert f"ipadlogin-conformance: target {url} (from {source})" in result.stdout
 
 
