@@ -71,7 +71,8 @@ def test_run_options_become_the_plugins_options() -> None:
     for option in OPTIONS:
         argv += [f"--{option.name}"] if option.is_flag else [f"--{option.name}", "7"]
     args = cli._run_parser().parse_args([*argv, "--base-url", "http://x.test", "--hypothesis-seed", "3"])
-    assert cli.pytest_arguments(args) == [*argv, "--base-url", "http://x.test", "--hypothesis-seed", "3"]
+    joined = [f"--{option.name}" if option.is_flag else f"--{option.name}=7" for option in OPTIONS]
+    assert cli.pytest_arguments(args) == [*joined, "--base-url=http://x.test", "--hypothesis-seed=3"]
 
 
 @pytest.mark.parametrize(

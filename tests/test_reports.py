@@ -318,7 +318,8 @@ def test_failing_run_reports_fail_with_evidence(faulty_run) -> None:
     assert by_id["ENV-6"]["verdict"] == "warn"
     headers = {name.lower(): value for name, value in by_id["ENV-3"]["evidence"][0]["exchange"]["request"]["headers"]}
     assert headers.get("authorization") == PLACEHOLDER  # the token's place is there: the scan below means something
-    assert summary["target"] == {"embedded": False, "base_url": summary["target"]["base_url"], "urls": [summary["target"]["base_url"]], "label": summary["target"]["base_url"]}
+    url = summary["target"]["base_url"]
+    assert summary["target"] == {"embedded": False, "base_url": url, "urls": [url], "label": url, "source": "--base-url"}
     assert "Incomplete" not in (reports / REPORT_HTML).read_text()
 
 

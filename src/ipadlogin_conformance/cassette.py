@@ -176,6 +176,7 @@ def run_info(settings: Settings) -> dict[str, Any]:
         "spec": {"version": spec_version(), "sha256": spec_sha256()},
         "catalog": load_catalog().version,
         "target": settings.base_url,
+        "targetSource": settings.base_url_source,
         "profile": settings.profile.value,
         "requestTimeoutS": settings.request_timeout_s,
         "latencyBudgetMs": settings.latency_budget_ms,

@@ -62,7 +62,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, only: Sequence[str] | Non
         if option.is_flag:
             kwargs["action"] = "store_true"
         else:
-            kwargs["metavar"] = option.name.split("-")[-1].upper()
+            kwargs["metavar"] = option.metavar
         parser.add_argument(f"--{option.name}", **kwargs)
     return parser
 
@@ -74,14 +74,19 @@ def _run_parser() -> _Parser:
         epilog="Arguments after -- go to pytest unchanged, e.g. `-- -n 4` (parallel, pytest-xdist) or `-- -k auth`. "
         "Exit status: 0 every MUST holds, 1 a MUST failed (or a SHOULD with --warnings-as-errors), 4 usage error.",
     )
-    parser.add_argument("--base-url", metavar="URL", help="the server under test; none: the embedded reference server [$IPADLOGIN_BASE_URL]")
+    parser.add_argument("--base-url", metavar="URL", help="the server under test; none: the embedded reference server "
+                        "[$IPADLOGIN_BASE_URL or $PYTEST_BASE_URL; two sources that disagree are an error]")
     add_run_arguments(parser)
     parser.add_argument("--hypothesis-seed", metavar="SEED", help="seed of the generated cases (replays a run exactly) [$IPADLOGIN_SEED]")
     return parser
 
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
-    """The suite's options as pytest's command line (the plugin declares the same names)."""
+    """The suite's options as pytest's command line (the plugin declares the same names).
+
+    Each value is joined to its option (``--opt=value``): a value that starts
+    with a dash, or names an existing path, then reaches the option it belongs to.
+    """
     from .settings import OPTIONS
 
     argv: list[str] = []
@@ -90,11 +95,11 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         if option.is_flag and value:
             argv.append(f"--{option.name}")
         elif not option.is_flag and value is not None:
-            argv += [f"--{option.name}", value]
+            argv.append(f"--{option.name}={value}")
     if args.base_url:
-        argv += ["--base-url", args.base_url]
+        argv.append(f"--base-url={args.base_url}")
     if args.hypothesis_seed:
-        argv += ["--hypothesis-seed", args.hypothesis_seed]
+        argv.append(f"--hypothesis-seed={args.hypothesis_seed}")
     return argv
 
 

@@ -6,6 +6,10 @@ on the test's :class:`~.results.TestRecord`; after the test, a MUST failure
 (or, with --warnings-as-errors, a SHOULD one) fails it with the evidence.
 Records travel on the test reports, so the controller of an xdist run sees
 every finding and the verdicts do not depend on how the run was split.
+
+Installed as a ``pytest11`` entry point, it declares its options in every
+pytest run but does nothing else unless the run collects the suite's tests
+(:mod:`.invocation` reads the command line).
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from .evidence import describe
 from .exchange import Exchange
 from .results import RunResults, TestRecord, is_blocking
 from .spec import seed_example_wcid
-from .settings import OPTIONS, Settings, SettingsError, resolve
+from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typed_base_url
+from .settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
 from .reports import JUNIT_XML, ReportsDirError, RunProgress, prepare_reports_dir, write_reports
@@ -41,24 +46,46 @@ RECORD = pytest.StashKey[TestRecord]()
 REPORT_ATTRIBUTE = "ipadlogin_record"
 RUN_SEED = "ipadlogin_run_seed"
 """The xdist workerinput key carrying the run's Hypothesis seed."""
+HEADER = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("ipadlogin", "iPadLogin conformance (each option also reads the environment variable named)")
+    group = parser.getgroup(
+        "ipadlogin",
+        f"iPadLogin conformance (the target: {BASE_URL_OPTION} URL, or {', '.join(BASE_URL_ENVS)} or the ini key base_url; "
+        "each option also reads the environment variable named)",
+    )
     for option in OPTIONS:
-        kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": f"{option.help} [{option.env}]"}
+        kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": f"{option.help} (environment: {option.env})"}
         if option.is_flag:
             kwargs["action"] = "store_true"
+        else:
+            kwargs["metavar"] = option.metavar
         group.addoption(f"--{option.name}", **kwargs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Where pytest took a suite option's value for a test path, the same command with ``--opt=value`` instead."""
+    return run_again_if_mistaken(config)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's junitxml reads --junitxml (see _prepare_reports)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements the test checks")
+    if not suite_selected(config, SUITE_DIR):
+        return  # installed for every pytest run (an entry point): inert unless the suite's tests are collected
     try:
-        settings = resolve(vars(config.option))
+        settings = resolve(vars(config.option) | {"base_url": typed_base_url(config)}, ini=ini_base_url(config))
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
+    config.stash[HEADER] = [f"ipadlogin-conformance: {target_line(settings)} · profile {settings.profile.value}"]
+    if getattr(config.option, "verify_base_url", False):
+        config.option.verify_base_url = False  # its GET of the base URL is a request the suite promises not to send
+        config.stash[HEADER].append(
+            "ipadlogin-conformance: pytest-base-url's --verify-base-url (VERIFY_BASE_URL) is ignored: "
+            "the suite sends only POST /iPadLogin and GET qrCodeUrl"
+        )
     if settings.embedded and settings.known_wcid is None:
         settings = replace(settings, known_wcid=seed_example_wcid())
     if settings.seed is None:
@@ -84,7 +111,21 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: every worker generates from the controller's seed."""
-    node.workerinput[RUN_SEED] = node.config.stash[SETTINGS].seed
+    settings = node.config.stash.get(SETTINGS, None)
+    if settings is not None:
+        node.workerinput[RUN_SEED] = settings.seed
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The target and where it came from, before any test runs (the table repeats it at the end)."""
+    return config.stash.get(HEADER, [])
+
+
+def target_line(settings: Settings) -> str:
+    """The target and where it came from, in one line (the terminal's header and table)."""
+    if settings.embedded:
+        return f"target {settings.target_source}"
+    return f"target {settings.base_url} (from {settings.target_source})"
 
 
 _active_settings: Settings | None = None
@@ -105,9 +146,9 @@ def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
     """Whether this run writes reports; if so the reports dir must be writable now, not after the run.
 
     junit.xml goes there too unless --junitxml says otherwise. A run of only
-    the project's self-tests writes none (it would overwrite a conformance run's).
+    the project's self-tests never gets here (the plugin is inert, see invocation.suite_selected).
     """
-    if config.option.collectonly or not _may_run_suite(config):
+    if config.option.collectonly:
         return False
     try:
         prepare_reports_dir(settings.reports_dir)
@@ -118,25 +159,18 @@ def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
     return True
 
 
-def _may_run_suite(config: pytest.Config) -> bool:
-    """Whether a path given to pytest holds the conformance tests (a --pyargs module name counts)."""
-    suite = SUITE_DIR.resolve()
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if not path.exists() or path == suite or suite in path.parents or path in suite.parents:
-            return True
-    return False
-
-
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Given a base URL, collect only the conformance tests (not the project's self-tests)."""
-    if config.stash[SETTINGS].embedded:
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None or settings.embedded:
         return None
     inside = collection_path == SUITE_DIR or SUITE_DIR in collection_path.parents
     return None if inside or collection_path in SUITE_DIR.parents else True
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SETTINGS not in config.stash:
+        return
     catalog = load_catalog()
     for item in items:
         ids = requirement_ids(item)
@@ -271,6 +305,14 @@ class RunReporter:
         """The run's overall verdict, once the session finished (None: not a conformance run)."""
         self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if reports else None
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
+        self.header = config.stash[HEADER]
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """pytest shows the report header (the target) only at normal verbosity; the console tool runs -q."""
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None and terminal.verbosity < 0:
+            for line in self.header:
+                terminal.write_line(line)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, REPORT_ATTRIBUTE, None)
@@ -311,8 +353,7 @@ def write_table(terminalreporter: Any, results: RunResults, settings: Settings, 
     """The per-requirement table; ``terminalreporter`` needs section(), write() and write_line() (replay passes its own)."""
     write = terminalreporter.write_line
     terminalreporter.section("iPadLogin conformance")
-    target = settings.base_url or "embedded reference server"
-    write(f"target {target} · profile {settings.profile.value}")
+    write(f"{target_line(settings)} · profile {settings.profile.value}")
     write(f"{'requirement':<12}{'level':<8}{'verdict':<14}{'checks':>8}  statement")
     for requirement in load_catalog():
         result = results.requirements[requirement.id]

@@ -85,6 +85,7 @@ def settings_of(run: Mapping[str, Any], given: Mapping[str, Any], reports_dir: P
         ca_bundle=None,
         reports_dir=Path(values["reports-dir"]),
         require_complete=values["require-complete"],
+        base_url_source=run.get("targetSource"),
     )
 
 

@@ -101,12 +101,9 @@ def run_suite(
 
     ``reports_dir``: None writes the reports to a temporary directory, removed
     once summary.json is read. ``cwd``: None runs in the reports directory, so
-    a run leaves nothing behind. ``env`` is added to this process's
-    environment without its IPADLOGIN_* and PYTEST_* variables (a developer's
-    own settings never leak into a run).
+    a run leaves nothing behind. ``env`` is added to :func:`clean_environment`.
     """
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("IPADLOGIN_", "PYTEST_"))}
-    child_env.update(env or {})
+    child_env = clean_environment(env or {})
     with ExitStack() as stack:
         if reports_dir is None:
             reports_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ipadlogin-run-")))
@@ -125,6 +122,13 @@ def run_suite(
         summary_path = reports / SUMMARY_JSON
         summary = json.loads(summary_path.read_text("utf-8")) if summary_path.is_file() and not killed else None
     return SuiteRun(process.returncode, output, started, exited, (peak.kb or usage.ru_maxrss) / 1024, summary, killed)
+
+
+def clean_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without IPADLOGIN_*, PYTEST_* and VERIFY_BASE_URL (a developer's own
+    settings never leak into a child run), plus ``extra``."""
+    own = {k: v for k, v in os.environ.items() if not k.startswith(("IPADLOGIN_", "PYTEST_")) and k != "VERIFY_BASE_URL"}
+    return {**own, **extra}
 
 
 class PeakRss:

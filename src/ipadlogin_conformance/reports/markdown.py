@@ -29,7 +29,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines += [f"> **Incomplete run: the verdicts are partial.** {reasons}", ""]
     spec = summary["spec"]
     lines += [
-        f"Target {markdown_text(summary['target']['label'])} · profile **{summary['profile']}** · "
+        f"Target {_target(summary['target'])} · profile **{summary['profile']}** · "
         f"suite {summary['suite']['version']} · spec {markdown_text(spec['version'])} (sha256 {spec['sha256'][:12]}…) · "
         f"{summary['started']}",
         "",
@@ -49,6 +49,12 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines.append("")
     lines += [_budget_line(summary), "", "Details and reproductions: `report.html`, `summary.json`, `junit.xml`.", ""]
     return "\n".join(lines)
+
+
+def _target(target: dict[str, Any]) -> str:
+    """The target and where it came from (the embedded server's source says it all)."""
+    label = markdown_text(target["label"])
+    return label if target["embedded"] else f"{label} (from {markdown_text(target['source'])})"
 
 
 def _budget_line(summary: dict[str, Any]) -> str:

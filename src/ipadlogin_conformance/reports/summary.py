@@ -28,7 +28,6 @@ from .run import RunInfo, exit_meaning
 SCHEMA_VERSION = 2
 """2: ``verdict`` "incomplete" replaced "not run" (a partial run is never a pass); ``not_checked``, ``verdict_reason``, ``diagnosis``."""
 SUITE_NAME = "ipadlogin-conformance"
-EMBEDDED = "embedded reference server"
 
 
 def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict[str, Any]:
@@ -103,11 +102,13 @@ def _totals(requirements: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _target(settings: Settings, run: RunInfo) -> dict[str, Any]:
+    """The target and where it came from; an embedded server's label says that no base URL was given."""
+    source = settings.target_source
     if settings.embedded:
         urls = list(run.target_urls)
-        label = EMBEDDED + (f" ({', '.join(urls)})" if urls else "")
-        return {"embedded": True, "base_url": None, "urls": urls, "label": label}
-    return {"embedded": False, "base_url": settings.base_url, "urls": [settings.base_url], "label": settings.base_url}
+        label = source + (f" ({', '.join(urls)})" if urls else "")
+        return {"embedded": True, "base_url": None, "urls": urls, "label": label, "source": source}
+    return {"embedded": False, "base_url": settings.base_url, "urls": [settings.base_url], "label": settings.base_url, "source": source}
 
 
 def _iso(moment: datetime) -> str:
