@@ -101,18 +101,21 @@ def _ignored(given: list[str] | None, from_env: str | None) -> frozenset[str]:
 
 def _plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
     """Each live side's settings, resolved through the suite's one table and reachable, or the recording."""
-    from ..settings import SettingsError, resolve
+    from ..settings import BASE_URL_ENVS, SettingsError, resolve
     from ..target import TargetConfig, require_reachable
     from .recording import read_recording
     from .requests import COMPARE_EXAMPLES, COMPARE_SEED
 
     given = vars(args)
+    # Each side's URL is named here; the environment's base URL must not disagree with it.
+    given_base_url = environ.get("IPADLOGIN_BASE_URL")
+    environ = {key: value for key, value in environ.items() if key not in BASE_URL_ENVS}
     against = args.against or environ.get(AGAINST_ENV)
     if not against:
         raise UsageError("compare needs --against URL: `compare --base-url NEW --against OLD` or `compare CASSETTE --against URL`")
     if args.cassette and args.base_url:
         raise UsageError("with a CASSETTE, --against names the target its requests are re-sent to: give no --base-url")
-    new_url = against if args.cassette else args.base_url or environ.get("IPADLOGIN_BASE_URL")
+    new_url = against if args.cassette else args.base_url or given_base_url
     if not new_url:
         raise UsageError("compare needs --base-url NEW (or IPADLOGIN_BASE_URL) with --against OLD, or a CASSETTE")
     new_token = (args.against_token or environ.get(AGAINST_TOKEN_ENV)) if args.cassette else None

@@ -24,7 +24,7 @@ from ..budget import BudgetExhausted, BudgetUsage
 from ..checks import Policy
 from ..exchange import Exchange
 from ..judgement import judge_into
-from ..reports.summary import overall
+from ..overall import run_verdict
 from ..results import RunResults, TestRecord
 from ..target import Target
 from .diff import Difference, diff_answers
@@ -125,7 +125,7 @@ class Side:
         return {rid: result.outcome.value for rid, result in self.results.requirements.items()}
 
     def overall(self) -> str:
-        return overall(self.results, self.warnings_as_errors).value
+        return run_verdict(self.results, self.warnings_as_errors).outcome.value
 
     def blocking(self) -> list[str]:
         return self.results.blocking(self.warnings_as_errors)
