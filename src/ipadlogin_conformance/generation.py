@@ -36,6 +36,8 @@ class GeneratedRequest:
     case_id: str
     expect: Expect
     requirements: tuple[str, ...]
+    phase: str
+    """The schemathesis phase that generated it: examples, coverage or fuzzing."""
 
 
 SHARDS = 2
@@ -46,6 +48,11 @@ coverage phases; every shard fuzzes its share with a seed derived from the run's
 
 def shard_seed(run_seed: int, shard: int) -> int:
     return run_seed + shard
+
+
+def fuzzing_cases(examples: int) -> int:
+    """The cases each shard's fuzzing phase generates at most (``--examples`` split over the shards)."""
+    return max(1, -(-examples // SHARDS))
 
 
 def load_schema(*, examples: int, run_seed: int, shard: int = 0, positive: bool = True) -> Any:
@@ -65,7 +72,7 @@ def load_schema(*, examples: int, run_seed: int, shard: int = 0, positive: bool 
         "suppress-health-check": ["all"],
         "seed": shard_seed(run_seed, shard),
         "generation": {
-            "max-examples": max(1, -(-examples // SHARDS)),
+            "max-examples": fuzzing_cases(examples),
             "database": "none",
             "mode": "all" if positive else "negative",
             "no-shrink": True,
@@ -100,7 +107,7 @@ def to_request(case: Any) -> GeneratedRequest:
         expect, requirements = Expect.FAILURE, ("AUTH-1",)
     else:
         expect, requirements = classify(_parsed(body))
-    return GeneratedRequest(body, headers.get("Content-Type"), with_token, case.id, expect, requirements)
+    return GeneratedRequest(body, headers.get("Content-Type"), with_token, case.id, expect, requirements, case._meta.phase.name.value)
 
 
 _UNPARSABLE = object()

@@ -25,6 +25,8 @@ SHOWN_URL = "http://127.0.0.1:18081"
 WID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-0001-[0-9a-f]{12}")
 """The reference server's new wIds (see server/app.py new_wid)."""
 BODY_SHOWN = 300
+CURL_SHOWN = 300
+"""A longer curl line (a 4 KB wcId) is left out: the request above tells it."""
 SHOWN_HEADERS = ("content-type", "authorization")
 
 VERDICTS: dict[Outcome, tuple[str, str]] = {
@@ -167,7 +169,9 @@ def _requirement(example: Example) -> str:
         worst = max(failing.about(example.requirement_id), key=lambda finding: finding.outcome.rank).outcome
         lines += _side("Fails" if worst is Outcome.FAIL else "Warns", f"with fault `{fault.name}` ({fault.description}), the server answers",
                        failing, example.requirement_id, same_request)
-        lines.append(f"Reproduce: `ipadlogin-conformance serve --fault {fault.name}`, then send the request above.")
+        curl = _normalizer(failing.server_url)(failing.exchange.curl())
+        lines.append(f"Reproduce: `ipadlogin-conformance serve --fault {fault.name}`, then send the request above"
+                     + (f":\n\n```sh\n{curl}\n```" if len(curl) <= CURL_SHOWN else "."))
         others = [f"`{other.name}`" for other in example.faults[1:]]
         if others:
             lines += ["", "Other faults that break it: " + ", ".join(others) + "."]

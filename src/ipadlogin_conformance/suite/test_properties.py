@@ -17,7 +17,7 @@ import pytest
 
 from ipadlogin_conformance.budget import BudgetExhausted
 from ipadlogin_conformance.checks import Expect
-from ipadlogin_conformance.generation import SHARDS, load_schema, to_request
+from ipadlogin_conformance.generation import SHARDS, fuzzing_cases, load_schema, to_request
 from ipadlogin_conformance.plugin import active_settings
 from ipadlogin_conformance.target import VALID_TOKEN
 
@@ -31,6 +31,7 @@ def _shard_test(shard: int) -> Callable[..., None]:
     @schema.parametrize()
     def test_generated_cases(case: Any, target: Any, judge: Any) -> None:
         judge.record.seed = _settings.seed
+        judge.progress.plan(fuzzing_cases(_settings.examples), "fuzzing")
         request = to_request(case)
         try:
             exchange = target.login(
@@ -41,7 +42,7 @@ def _shard_test(shard: int) -> Callable[..., None]:
             )
         except BudgetExhausted:
             return
-        exchange.labels["case_id"] = request.case_id
+        exchange.labels.update(case_id=request.case_id, phase=request.phase)
         judge.login(exchange, request.expect, *request.requirements)
 
     return test_generated_cases
