@@ -40,6 +40,7 @@ SUITE_DIR = Path(__file__).parent / "suite"
 SETTINGS = pytest.StashKey[Settings]()
 RESULTS = pytest.StashKey[RunResults]()
 RECORD = pytest.StashKey[TestRecord]()
+PROGRESS = pytest.StashKey[WorkProgress]()
 REPORT_ATTRIBUTE = "ipadlogin_record"
 RUN_SEED = "ipadlogin_run_seed"
 """The xdist workerinput key carrying the run's Hypothesis seed."""
@@ -195,7 +196,7 @@ class Judge:
         self.record = record
         self.target = target
         self.settings = settings
-        self.progress = progress or WorkProgress(None, False)
+        self.progress = progress or WorkProgress(None)
         """How the test is getting on, shown when it runs long (each judged exchange is a step)."""
 
     def login(self, exchange: Exchange, expect: Expect, *requirement_ids: str) -> list[Finding]:
@@ -229,7 +230,8 @@ def judge(request: pytest.FixtureRequest, target: Target, ipadlogin_settings: Se
         pytest.skip(f"not sent: {stalled}")
     record = request.node.stash.setdefault(RECORD, TestRecord(test_id=request.node.nodeid))
     before = (target.budget.usage.requests, target.budget.usage.successes, target.budget.usage.refused)
-    yield Judge(record, target, ipadlogin_settings, WorkProgress.for_test(request.config, request.node.nodeid, target.budget))
+    progress = request.node.stash.setdefault(PROGRESS, WorkProgress.for_test(request.config, request.node.nodeid, target.budget))
+    yield Judge(record, target, ipadlogin_settings, progress)
     usage = target.budget.usage
     record.requests += usage.requests - before[0]
     record.successes += usage.successes - before[1]
@@ -244,6 +246,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         result = yield
     except BudgetExhausted as error:  # also TargetStalled
         not_sent = f"not sent: {error}"
+    if PROGRESS in item.stash:
+        item.stash[PROGRESS].finish()
     record = item.stash.get(RECORD, None)
     if record is not None:
         settings = item.config.stash[SETTINGS]

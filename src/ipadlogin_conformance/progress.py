@@ -141,10 +141,9 @@ def _first_line(report: pytest.TestReport) -> str:
 class WorkProgress:
     """How one test is getting on; shown only once it has run for an interval, so short tests stay quiet."""
 
-    def __init__(self, show: Callable[[str], None] | None, interactive: bool, budget: Any = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._show = show
-        self._interval = TERMINAL_INTERVAL_S if interactive else LOG_INTERVAL_S
+    def __init__(self, display: StatusDisplay | None, budget: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._display = display
+        self._interval = TERMINAL_INTERVAL_S if display is not None and display.interactive else LOG_INTERVAL_S
         self._budget = budget
         self._clock = clock
         self.started = self._last = clock()
@@ -154,26 +153,11 @@ class WorkProgress:
 
     @classmethod
     def for_test(cls, config: pytest.Config, nodeid: str, budget: Any = None) -> WorkProgress:
-        """Progress that writes through pytest's terminal reporter (nowhere in an xdist worker: it has no terminal)."""
+        """Progress shown through pytest's terminal reporter (nowhere in an xdist worker: it has no terminal)."""
         terminal = config.pluginmanager.get_plugin("terminalreporter")
         if terminal is None or hasattr(config, "workerinput"):
-            return cls(None, False, budget)
-        interactive = terminal.isatty()
-        console = next((plugin for plugin in config.pluginmanager.get_plugins() if isinstance(plugin, Progress)), None)
-        capture = config.pluginmanager.get_plugin("capturemanager")
-        label = short_test_id(nodeid)
-
-        def show(text: str) -> None:
-            with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
-                if console is not None and console.status(nodeid, text):
-                    return
-                if interactive:  # one line of its own, rewritten in place
-                    terminal.ensure_newline()
-                    terminal.rewrite(f"  … {label}  {text}", erase=True, flush=True)
-                else:
-                    terminal.write_line(f"  … {label}  {text}", flush=True)
-
-        return cls(show, interactive, budget)
+            return cls(None, budget)
+        return cls(StatusDisplay(config, terminal, nodeid), budget)
 
     def plan(self, cases: int, phase: str) -> None:
         """The test will send about ``cases`` requests in ``phase`` (a property test's fuzzing)."""
@@ -183,9 +167,14 @@ class WorkProgress:
         """One request sent; show the state when the interval has passed."""
         self.sent[phase] += 1
         now = self._clock()
-        if self._show is not None and now - self._last >= self._interval:
+        if self._display is not None and now - self._last >= self._interval:
             self._last = now
-            self._show(self.text(now))
+            self._display.show(self.text(now))
+
+    def finish(self) -> None:
+        """The test is done: what pytest writes next starts on a line of its own."""
+        if self._display is not None:
+            self._display.finish()
 
     def text(self, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
@@ -196,11 +185,52 @@ class WorkProgress:
             phase, cases = self.planned
             done = self.sent[phase]
             parts[0] += f" ({phase} {done} of {cases})"
-            left = max(cases - done, 0) / (total / elapsed)
+            left = (max(cases - done, 0) / (total / elapsed), done > 0)
         if self._budget is not None:
             cap = self._budget.max_successes
             successes = self._budget.usage.successes
             parts.append(f"{successes} successes (no cap)" if cap is None else f"{successes} of {cap} successes")
         if left is not None:
-            parts.append(f"about {left:.0f} s left" if self.sent[self.planned[0]] else f"at least {left:.0f} s left")
+            seconds, measured = left
+            parts.append(f"{'about' if measured else 'at least'} {seconds:.0f} s left")
         return " · ".join(parts)
+
+
+class StatusDisplay:
+    """Where a long test's state goes: the console tool's running line, else a line of its own.
+
+    On a terminal the line is rewritten in place; in a log each state is a new
+    line. Output capture is suspended while writing, as pytest's live logging does.
+    """
+
+    def __init__(self, config: pytest.Config, terminal: Any, nodeid: str) -> None:
+        self.interactive = bool(terminal.isatty())
+        self._terminal = terminal
+        self._writer = config.get_terminal_writer()
+        self._capture = config.pluginmanager.get_plugin("capturemanager")
+        self._console = next((plugin for plugin in config.pluginmanager.get_plugins() if isinstance(plugin, Progress)), None)
+        self._nodeid = nodeid
+        self._drawn = False
+        """A line of ours is on screen, not ended yet."""
+
+    def show(self, text: str) -> None:
+        with self._suspended():
+            if self._console is not None and self._console.status(self._nodeid, text):
+                return
+            line = f"  … {short_test_id(self._nodeid)}  {text}"
+            if not self._drawn and self._writer.width_of_current_line:
+                self._terminal.write("\n")  # pytest's dots end where ours begin
+            if self.interactive:
+                self._terminal.rewrite(line, erase=True, flush=True)
+                self._drawn = True
+            else:
+                self._terminal.write(line + "\n", flush=True)
+
+    def finish(self) -> None:
+        if self._drawn:
+            with self._suspended():
+                self._terminal.write("\n", flush=True)
+            self._drawn = False
+
+    def _suspended(self) -> Any:
+        return self._capture.global_and_fixture_disabled() if self._capture is not None else nullcontext()
