@@ -32,9 +32,13 @@ import pytest
 from capture_server import capture_server
 from hostile_servers import Context, HostileServer, response_head
 from ipadlogin_conformance.cassette import RecordedEntry, read_cassette
-from ipadlogin_conformance.exchange import SentRequest
+from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.findings import finding_block
+from ipadlogin_conformance.progress import WorkProgress
 from ipadlogin_conformance.reproduce import Reproduction, curl_line, request_id
+from ipadlogin_conformance.results import RunResults, TestRecord as Record
 from ipadlogin_conformance.server import start_reference_server
+from ipadlogin_conformance.verdict import Finding, Outcome
 from test_reproduce import CONTROL, TOKEN, assert_sent_as_recorded, needs_curl, run_curl
 
 TOOL = [sys.executable, "-m", "ipadlogin_conformance.cli"]
@@ -277,3 +281,76 @@ def test_a_rate_capped_run_against_a_slow_server_shows_the_property_tests_progre
     assert shown, out[-3000:]
     assert [int(sent) for sent, *_ in shown] == sorted(int(sent) for sent, *_ in shown)
     assert re.search(r"\[1/2\] \S*pass\S*  test_properties\.py::test_generated_cases_1_of_2", out)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Shown:
+    def __init__(self, interactive: bool) -> None:
+        self.interactive = interactive
+        self.lines: list[tuple[float, str]] = []
+        self.clock = FakeClock()
+        self.finished = False
+
+    def show(self, text: str) -> None:
+        self.lines.append((self.clock.now, text))
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+class Budget:
+    max_successes = 25
+
+    class usage:  # noqa: N801 - the shape of budget.BudgetUsage
+        successes = 3
+
+
+@pytest.mark.parametrize(("interactive", "every"), [(True, 2.0), (False, 10.0)], ids=["terminal", "ci-log"])
+def test_a_long_test_reports_every_interval(interactive: bool, every: float) -> None:
+    """On a terminal every 2 s, in a CI log every 10 s; a request every 0.5 s for 30 s."""
+    display = Shown(interactive)
+    progress = WorkProgress(display, Budget(), clock=display.clock)  # type: ignore[arg-type]
+    progress.plan(50, "fuzzing")
+    for step in range(1, 61):
+        display.clock.now = step * 0.5
+        progress.tick("coverage" if step <= 10 else "fuzzing")
+    times = [at for at, _text in display.lines]
+    assert times == [every * n for n in range(1, int(30 // every) + 1)]
+    at, text = display.lines[-1]
+    assert text == "60 cases sent in 30 s (fuzzing 50 of 50) · 3 of 25 successes · about 0 s left"
+    first = display.lines[0][1]
+    assert ("(fuzzing 0 of 50)" in first and "at least 25 s left" in first) if interactive else "fuzzing" in first
+    progress.finish()
+    assert display.finished
+
+
+def test_a_short_test_shows_nothing() -> None:
+    display = Shown(True)
+    progress = WorkProgress(display, clock=display.clock)  # type: ignore[arg-type]
+    for step in range(10):
+        display.clock.now = step * 0.1
+        progress.tick()
+    assert display.lines == []
+
+
+def test_a_finding_block_escapes_what_the_server_and_the_suite_sent() -> None:
+    request = SentRequest("POST", "http://h.test/iPadLogin", (("Content-Type", "application/json"), ("X-Odd", "a\x1bb")), b"\x00\x1b[31m\r\n")
+    exchange = Exchange(request, ReceivedResponse(500, (("Content-Type", "text/x\x07"),), HOSTILE_BODY, 2.0), elapsed_ms=2.0)
+    results = RunResults()
+    results.merge(Record("suite/test_cases.py::test_case[x]", [Finding("ENV-8", Outcome.FAIL, "5xx \x1b[2J", exchange),
+                                                                    Finding("ENV-8", Outcome.FAIL, "again", exchange)]))
+    results.merge(Record("suite/test_cases.py::test_case[y]", [Finding("ENV-6", Outcome.WARN, "code '4001'", exchange)]))
+    failing = finding_block(results.requirements["ENV-8"], Reproduction())
+    assert failing[0].startswith("ENV-8 (MUST) broken by 1 test, 1 response: ")
+    assert "  first: test_cases.py::test_case[x]: 5xx \\x1b[2J" in failing and any(line.startswith("  reproduce: printf ") for line in failing)
+    assert not any(CONTROL.search(line) for line in failing)
+    warning = finding_block(results.requirements["ENV-6"], Reproduction())
+    assert warning[0].startswith("ENV-6 (SHOULD) warned by 1 test, 1 response: ") and len(warning) < len(failing)
+    assert not any(line.lstrip().startswith(("sent:", "got:")) for line in warning)
