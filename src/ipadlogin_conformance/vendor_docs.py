@@ -117,6 +117,7 @@ def _verdicts() -> str:
         "",
         "For every problem the output names the requirement and its statement, what was sent",
         "(the token reads `$IPADLOGIN_TOKEN`), what came back, a curl line that sends it again",
+        "byte for byte (`ipadlogin-conformance resend` does the same without a POSIX shell)",
         "and, for generated cases, the Hypothesis seed (`--hypothesis-seed`) that replays them.",
         "",
         "Profiles (`--profile`):",
