@@ -94,6 +94,7 @@ def test_a_one_fault_server_gives_one_block_per_broken_requirement(code_int_run:
               if entry.exchange.labels["judgement"] == "login" and entry.exchange.response is not None]
     headers = re.findall(r"^(\S+) \((MUST|SHOULD)\) (broken|warned) by (.*?): ", out, flags=re.M)
     assert headers == [("ENV-3", "MUST", "broken", f"{len(failed)} tests, {len(logins)} responses")], headers
+    assert all({p.get("name"): p.get("value") for p in case.iter("property")}.get("broken") == "ENV-3" for case in failed)
     block = out[out.index("findings by requirement"): out.index("iPadLogin conformance")]
     assert "  first: test_cases.py::test_case[" in block and "  reproduce: curl " in block and "or: ipadlogin-conformance resend " in block
     assert "FAILURES" not in out  # pytest's per-test sections stay behind -v / --tb

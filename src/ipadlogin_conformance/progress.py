@@ -48,6 +48,8 @@ def requirements_said(report: pytest.TestReport) -> str:
 
 
 class Progress:
+    """The console tool's per-test lines and short summary (the tool registers it unless -v is given)."""
+
     def __init__(self) -> None:
         self.done = 0
         self.config: pytest.Config | None = None

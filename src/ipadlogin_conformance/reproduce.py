@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shlex
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +121,10 @@ def resend_line(request: SentRequest, where: Reproduction) -> str | None:
     """``ipadlogin-conformance resend CASSETTE ID``: the same request, sent by the tool itself."""
     if where.cassette is None:
         return None
-    return f"ipadlogin-conformance resend {shlex.quote(str(where.cassette))} {request_id(request)}"
+    cassette = str(where.cassette)
+    # Quoted for the shell at hand: cmd.exe and PowerShell read double quotes, not POSIX single ones.
+    quoted = subprocess.list2cmdline([cassette]) if os.name == "nt" else shlex.quote(cassette)
+    return f"ipadlogin-conformance resend {quoted} {request_id(request)}"
 
 
 def shell_word(data: bytes) -> str:
