@@ -306,7 +306,7 @@ class Shown:
         self.finished = True
 
 
-class Budget:
+class FakeBudget:
     max_successes = 25
 
     class usage:  # noqa: N801 - the shape of budget.BudgetUsage
@@ -317,7 +317,7 @@ class Budget:
 def test_a_long_test_reports_every_interval(interactive: bool, every: float) -> None:
     """On a terminal every 2 s, in a CI log every 10 s; a request every 0.5 s for 30 s."""
     display = Shown(interactive)
-    progress = WorkProgress(display, Budget(), clock=display.clock)  # type: ignore[arg-type]
+    progress = WorkProgress(display, FakeBudget(), clock=display.clock)  # type: ignore[arg-type]
     progress.plan(50, "fuzzing")
     for step in range(1, 61):
         display.clock.now = step * 0.5
@@ -355,3 +355,13 @@ def test_a_finding_block_escapes_what_the_server_and_the_suite_sent() -> None:
     warning = finding_block(results.requirements["ENV-6"], Reproduction())
     assert warning[0].startswith("ENV-6 (SHOULD) warned by 1 test, 1 response: ") and len(warning) < len(failing)
     assert not any(line.lstrip().startswith(("sent:", "got:")) for line in warning)
+
+
+def test_a_failure_is_told_by_its_own_evidence_even_after_many_warnings() -> None:
+    """ENV-7: its SHOULD clause warns on many answers before its MUST fails on one."""
+    results = RunResults()
+    for n in range(8):
+        results.add(Finding("ENV-7", Outcome.WARN, f"data {{}} #{n}"), f"t::warn{n}")
+    results.add(Finding("ENV-7", Outcome.FAIL, "a failure carries a wId"), "t::fail")
+    block = finding_block(results.requirements["ENV-7"], Reproduction())
+    assert block[0].startswith("ENV-7 (MUST) broken by 9 tests") and block[1] == "  first: t::fail: a failure carries a wId"

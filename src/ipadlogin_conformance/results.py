@@ -157,7 +157,10 @@ class RunResults:
         result.tests.add(test_id)
         if finding.is_problem:
             result.problem_tests.add(test_id)
-        if finding.outcome is not Outcome.PASS and len(result.evidence) < EVIDENCE_PER_REQUIREMENT:
+        if finding.outcome is not Outcome.PASS and (
+            len(result.evidence) < EVIDENCE_PER_REQUIREMENT
+            or all(kept.outcome is not finding.outcome for _test, _seed, kept in result.evidence)
+        ):  # the first of each outcome is kept, so a failure is never told by a warning's evidence
             result.evidence.append((test_id, seed, finding))
 
     def close(self, policy: Policy) -> None:
