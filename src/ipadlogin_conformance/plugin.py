@@ -197,24 +197,19 @@ class Judge:
         self.target = target
         self.settings = settings
         self.progress = progress or WorkProgress(None)
-        """How the test is getting on, shown when it runs long (each judged exchange is a step)."""
+        """How a long test is getting on: it ticks once per request (the property tests do)."""
 
     def login(self, exchange: Exchange, expect: Expect, *requirement_ids: str) -> list[Finding]:
         """One POST /iPadLogin: the request class's requirements, envelope and time."""
-        return self._judge(label_login(exchange, expect, requirement_ids))
+        return judge_into(self.record, label_login(exchange, expect, requirement_ids), self.settings.policy)
 
     def other_method(self, exchange: Exchange, *, method_is_standard: bool = True) -> list[Finding]:
         """Another method on /iPadLogin (METH-1)."""
-        return self._judge(label_other_method(exchange, method_is_standard=method_is_standard))
+        return judge_into(self.record, label_other_method(exchange, method_is_standard=method_is_standard), self.settings.policy)
 
     def qr(self, exchange: Exchange, unreachable: bool) -> list[Finding]:
         """GET qrCodeUrl (DATA-3); ``unreachable``: the host could not be reached at all."""
-        return self._judge(label_qr(exchange, unreachable=unreachable))
-
-    def _judge(self, exchange: Exchange) -> list[Finding]:
-        findings = judge_into(self.record, exchange, self.settings.policy)
-        self.progress.tick(exchange.labels.get("phase", ""))
-        return findings
+        return judge_into(self.record, label_qr(exchange, unreachable=unreachable), self.settings.policy)
 
     def add(self, findings: list[Finding] | Finding) -> list[Finding]:
         """A finding the test states itself, not judged from an exchange (kept as is by a replay)."""

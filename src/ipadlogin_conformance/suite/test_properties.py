@@ -44,6 +44,7 @@ def _shard_test(shard: int) -> Callable[..., None]:
             return
         exchange.labels.update(case_id=request.case_id, phase=request.phase)
         judge.login(exchange, request.expect, *request.requirements)
+        judge.progress.tick(request.phase)
 
     return test_generated_cases
 
