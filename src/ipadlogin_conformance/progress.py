@@ -8,8 +8,8 @@ serial run also shows the test that is running. It works on the controller of
 an xdist run too (the reports arrive there). Its short summary names the tests
 by their short ids (pytest's would be paths into site-packages).
 
-:class:`WorkProgress` tells how a long test is getting on (a property test, or
-any test against a rate-capped live target): cases sent of those planned,
+:class:`WorkProgress` tells how a long test is getting on (the property tests,
+which hold most of a rate-capped live run's time): cases sent of those planned,
 successes against the budget and the time left, every
 :data:`TERMINAL_INTERVAL_S` on a terminal (in place, through pytest's terminal
 reporter) and as a plain line every :data:`LOG_INTERVAL_S` in a CI log. It
