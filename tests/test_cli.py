@@ -7,6 +7,8 @@ Quick commands run in-process; `run` starts pytest, so it runs in a subprocess
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,7 +18,8 @@ import pytest
 
 from ipadlogin_conformance import __version__, cli
 from ipadlogin_conformance.catalog import load_catalog
-from ipadlogin_conformance.server import CATALOG
+from ipadlogin_conformance.server import CATALOG, DEFAULT_DEV_TOKEN, ServerConfig
+from ipadlogin_conformance.server.__main__ import token_note
 from ipadlogin_conformance.settings import OPTIONS
 from ipadlogin_conformance.spec import spec_version
 
@@ -131,3 +134,33 @@ def test_run_shows_progress_per_test_and_the_table(tmp_path: Path) -> None:
     rows = {line.split()[0]: line.split()[2] for line in lines[table + 3: table + 3 + len(load_catalog())]}
     assert rows["AUTH-1"] == "pass" and rows["METH-1"] == "pass" and rows["DATA-3"] == "not"  # "not run": filtered out
     assert (tmp_path / "out" / "exchanges.har").is_file() and (tmp_path / "out" / "junit.xml").is_file()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["serve", "--help"], ["requirements", "--help"],
+                                  ["replay", "--help"], ["resend", "--help"], ["docs", "--help"]])
+def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run_main(argv, capsys)
+    assert status == 0 and out.startswith("usage: ")
+    assert not re.search(r"``|`|:(func|mod|class|data):|\*\*", out), out
+
+
+def test_serve_names_the_development_token_and_never_a_configured_one() -> None:
+    assert f"Authorization: {DEFAULT_DEV_TOKEN}" in token_note(ServerConfig())
+    secret = "a-configured-token-8c1e"
+    assert secret not in token_note(ServerConfig(tokens=(secret,))) and "not shown" in token_note(ServerConfig(tokens=(secret,)))
+    assert DEFAULT_DEV_TOKEN in (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+
+
+def test_serve_prints_the_token_it_accepts() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "IPADLOGIN_TOKEN"}
+    server = subprocess.Popen([*TOOL, "serve", "--port", "0", "--stop-on-stdin-eof", "--no-access-log"], env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = server.stdout.readline()
+    finally:
+        server.stdin.close()
+        server.wait(30)
+    assert "ready at http://127.0.0.1:" in ready
+    assert f"accepting the public development token: Authorization: {DEFAULT_DEV_TOKEN}" in server.stderr.read()
+    server.stdout.close()
+    server.stderr.close()

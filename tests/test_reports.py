@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -24,6 +25,7 @@ from hypothesis import given, strategies as st
 
 from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
 from ipadlogin_conformance.redaction import PLACEHOLDER
+from ipadlogin_conformance.reproduce import Reproduction
 from ipadlogin_conformance.reports import (
     JUNIT_XML,
     REPORT_HTML,
@@ -36,7 +38,7 @@ from ipadlogin_conformance.reports import (
     summary_schema,
     write_reports,
 )
-from ipadlogin_conformance.reports.html import render_html
+from ipadlogin_conformance.reports.html import group_by_area, render_html
 from ipadlogin_conformance.reports.latency import histogram
 from ipadlogin_conformance.reports.markdown import render_markdown
 from ipadlogin_conformance.results import RunResults
@@ -168,7 +170,7 @@ def test_html_is_self_contained_and_builds_no_element_from_server_text(settings)
 def test_html_shows_verdicts_in_words_and_the_evidence(settings) -> None:
     page = render_html(build_summary(failing_results(), settings, run_info()))
     assert "✗ FAIL" in page and "ENV-3" in page
-    assert 'id="ENV-3"' in page and "Reproduce" in page and "curl -sS -X POST" in page
+    assert 'id="ENV-3"' in page and "Reproduce" in page and '<span class="arg">curl -sS</span>' in page
     assert "Hypothesis seed" in page and "--hypothesis-seed=42" in page
     for label in ("Pass", "Fail", "Warning", "Not run"):
         assert f"</span> {label}</span>" in page  # colour is never the only sign
@@ -398,3 +400,19 @@ def test_collect_only_and_self_test_runs_write_no_reports(tmp_path: Path) -> Non
     command = [sys.executable, "-m", "pytest", "-q", str(Path(__file__)), "-k", "histogram", "--reports-dir", str(reports)]
     assert subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600).returncode == 0
     assert not reports.exists() or not any(reports.iterdir())
+
+
+def test_html_shows_an_empty_body_and_wraps_curl_lines_between_options(settings) -> None:
+    empty = Exchange(SentRequest("POST", "http://127.0.0.1:9/iPadLogin", (("Authorization", ""),), b""),
+                     ReceivedResponse(502, (("Content-Type", "text/plain"),), b"", 3.0), elapsed_ms=3.0)
+    results = RunResults()
+    results.tests = 1
+    results.add(Finding("ENV-8", Outcome.FAIL, "a 5xx", empty), "t::empty")
+    reports = settings.reports_dir
+    page = render_html(build_summary(results, settings, run_info(), Reproduction.in_reports(reports, reports / "exchanges.har")))
+    assert page.count('<span class="empty">(empty)</span>') == 2  # the request's body and the response's
+    curl = re.search(r'<pre class="curl">(.*?)</pre>', page, flags=re.S).group(1)
+    assert re.findall(r'<span class="arg">(.*?)</span>', curl) == ["curl -sS", "http://127.0.0.1:9/iPadLogin", "-H &#39;Authorization;&#39;",
+                                                                "-H &#39;Content-Type:&#39;", "--data-raw &#39;&#39;"]
+    assert f"ipadlogin-conformance resend {reports / 'exchanges.har'} " in page
+    assert page.count('<div class="scroll">\n<table class="matrix">') == len(group_by_area(build_summary(results, settings, run_info())["requirements"]))

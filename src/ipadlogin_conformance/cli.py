@@ -1,4 +1,4 @@
-"""The console tool: ``ipadlogin-conformance run | serve | requirements | replay | compare | docs``.
+"""The console tool: ``ipadlogin-conformance run | serve | requirements | replay | resend | compare | docs``.
 
 ``run`` is pytest over the packaged suite with the plugin loaded, so the
 installed tool and a clone's ``pytest`` run the very same tests with the same
@@ -26,6 +26,8 @@ PLUGIN = "ipadlogin_conformance.plugin"
 PACKAGE_DIR = Path(__file__).resolve().parent
 USAGE_ERROR = 4
 """pytest's exit status for a usage error; the tool uses it for every one."""
+DESCRIPTION = "The iPadLogin conformance suite and its reference server."
+"""--help is plain text: the module docstring is reST for the next engineer, not for the terminal."""
 
 
 class UsageError(Exception):
@@ -71,7 +73,7 @@ def _run_parser() -> _Parser:
     parser = _Parser(
         prog="ipadlogin-conformance run",
         description="Run the conformance suite: against --base-url, or the embedded reference server without one.",
-        epilog="Arguments after -- go to pytest unchanged, e.g. `-- -n 4` (parallel, pytest-xdist) or `-- -k auth`. "
+        epilog="Arguments after -- go to pytest unchanged, e.g. '-- -n 4' (parallel, pytest-xdist) or '-- -k auth'. "
         "Exit status: 0 every MUST holds, 1 a MUST failed (or a SHOULD with --warnings-as-errors), 4 usage error.",
     )
     parser.add_argument("--base-url", metavar="URL", help="the server under test; none: the embedded reference server "
@@ -129,7 +131,9 @@ def run(argv: Sequence[str]) -> int:
         # The suite's tests never assert; rewriting the asserts of every plugin
         # module (schemathesis, hypothesis) would cost a second at each start.
         "--assert=plain",
-        *([] if verbose else ["-q"]),
+        # Quiet: the progress lines say it all, and its short summary replaces pytest's (-rN): pytest's names
+        # each test by its path into site-packages.
+        *([] if verbose else ["-q", "-rN"]),
         *pytest_arguments(args), *passthrough,
     ]
     # The plugin module goes in as an object too: registered before "-p" is read, pytest does not
@@ -169,7 +173,9 @@ def replay_command(args: argparse.Namespace) -> int:
     """Judge a cassette again and write the reports; the exit status the replayed verdicts give."""
     from .cassette import CassetteError, read_cassette
     from .overall import run_verdict
+    from .findings import write_findings
     from .plugin import write_table
+    from .reproduce import Reproduction
     from .replay import PlainReporter, replay, run_info, settings_of, write_run_reports
     from .reports import ReportsDirError
     from .settings import SettingsError
@@ -182,9 +188,10 @@ def replay_command(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     run = run_info(replayed, cassette.run_info)
     try:
-        written = write_run_reports(replayed, run)
+        written = write_run_reports(replayed, run, Path(args.cassette))
     except ReportsDirError as error:
         raise UsageError(str(error)) from None
+    write_findings(PlainReporter(), replayed.results, Reproduction.in_reports(settings.reports_dir, Path(args.cassette)))
     write_table(PlainReporter(), replayed.results, settings,
                 run_verdict(replayed.results, settings.warnings_as_errors, run.incomplete_reasons))
     changed = replayed.changed()
@@ -194,6 +201,44 @@ def replay_command(args: argparse.Namespace) -> int:
         print("every verdict as recorded")
     print(f"reports: {', '.join(str(path) for path in written)}")
     return run.exit_status
+
+
+# --- resend -------------------------------------------------------------------------------
+
+RESEND_OPTIONS = ("auth-token", "insecure", "ca-bundle")
+
+
+def resend_command(args: argparse.Namespace) -> int:
+    """Send one recorded request again; 1 when the answer breaks a MUST, as a run would exit."""
+    from .cassette import CassetteError
+    from .evidence import describe_exchange, shown
+    from .progress import short_test_id
+    from .resend import ResendError, resend
+    from .settings import OPTIONS
+    from .verdict import Outcome
+
+    given: dict[str, Any] = {}
+    for option in OPTIONS:
+        if option.name in RESEND_OPTIONS:
+            raw = getattr(args, option.dest) or os.environ.get(option.env) or None
+            try:
+                given[option.name] = option.parse(raw) if isinstance(raw, str) else raw
+            except ValueError as error:
+                raise UsageError(f"--{option.name}={raw!r}: {error}") from None
+    try:
+        resent = resend(Path(args.cassette), args.request_id, base_url=args.base_url, token=given["auth-token"],
+                        verify_tls=False if given["insecure"] else None, ca_bundle=given["ca-bundle"])
+    except (CassetteError, ResendError) as error:
+        raise UsageError(str(error)) from None
+    print(f"request {args.request_id} of {short_test_id(resent.test_id)}, sent again:")
+    print("\n".join(describe_exchange(resent.exchange)))
+    problems = [finding for finding in resent.findings if finding.is_problem]
+    for finding in problems:
+        print(f"{finding.requirement} {finding.outcome.value}: {shown(finding.detail)}")
+    held = sorted({finding.requirement for finding in resent.findings} - {finding.requirement for finding in problems})
+    if held:
+        print(f"pass: {', '.join(held)}")
+    return 1 if any(finding.outcome is Outcome.FAIL for finding in problems) else 0
 
 
 # --- requirements, docs, version ----------------------------------------------------------
@@ -241,7 +286,7 @@ class _Version(argparse.Action):
 def build_parser() -> _Parser:
     from .server.__main__ import add_serve_arguments
 
-    parser = _Parser(prog="ipadlogin-conformance", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="ipadlogin-conformance", description=DESCRIPTION)
     parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     commands.add_parser("run", help="run the conformance suite (options: run --help)", add_help=False)
@@ -257,6 +302,13 @@ def build_parser() -> _Parser:
     from .compare.command import add_compare_arguments
 
     add_compare_arguments(commands.add_parser("compare", help="send the suite's requests to two implementations (or re-send a cassette) and diff the answers"))
+    resending = commands.add_parser("resend", help="send one recorded request again and judge the answer (no POSIX shell needed)",
+                                description="Send one request of a cassette again, byte for byte, and judge the answer as the run did. "
+                                "The reports name each request's id (\"or: ipadlogin-conformance resend ...\").")
+    resending.add_argument("cassette", metavar="CASSETTE", help="a HAR file written by a run (reports/exchanges.har)")
+    resending.add_argument("request_id", metavar="ID", help="the request's id, as the reports print it")
+    resending.add_argument("--base-url", metavar="URL", help="send it to this server instead (the path is kept)")
+    add_run_arguments(resending, only=RESEND_OPTIONS)
     docs = commands.add_parser("docs", help="generate documentation")
     docs.add_argument("document", choices=("vendors",), help="vendors: the vendor guide (docs/vendors.md)")
     return parser
@@ -280,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .compare.command import compare_command
 
             return compare_command(args)
+        if args.command == "resend":
+            return resend_command(args)
         from .vendor_docs import vendor_guide
 
         notes: list[str] = []

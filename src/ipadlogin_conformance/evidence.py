@@ -1,7 +1,9 @@
-"""How a problem is told to a person: requirement, what was sent, what came back, how to replay it.
+"""How a problem is told to a person: requirement, what was sent, what came back, how to send it again.
 
-Used by the failure messages of the tests and by every report, so QA reads
-the same evidence in the terminal, in JUnit and in the HTML report.
+Used by the failure messages of the tests, the terminal's findings and every
+report, so QA reads the same evidence in the terminal, in JUnit and in the
+HTML report. Everything that came from the server (or that the suite sent to
+provoke it) is escaped: no control byte reaches a terminal or a file.
 """
 
 from __future__ import annotations
@@ -10,45 +12,68 @@ from typing import Any
 
 from .catalog import load_catalog
 from .exchange import Exchange, excerpt
-from .verdict import Finding
+from .reports.text import visible
+from .reproduce import Reproduction, curl_parts, request_id, resend_line
+from .verdict import Finding, Outcome
 
 BODY_EXCERPT = 600
+REQUEST_BODY_EXCERPT = 200
 MAX_HEADERS = 40
 HEADER_EXCERPT = 300
+NO_REPRODUCTION = Reproduction()
 
 
-def describe(finding: Finding, seed: int | None = None) -> str:
+def describe(finding: Finding, seed: int | None = None, where: Reproduction = NO_REPRODUCTION, *, brief: bool = False) -> str:
+    """The finding as lines of text; ``brief``: what and where only (a warning next to failures)."""
     requirement = load_catalog()[finding.requirement]
-    lines = [
-        f"{requirement.id} ({requirement.level.value}) {finding.outcome.value}: {finding.detail}",
-        f"  requirement: {requirement.statement}",
-    ]
-    if requirement.should and finding.outcome.value == "warn":
-        lines.append(f"  should: {requirement.should}")
+    lines = [f"{requirement.id} ({requirement.level.value}) {finding.outcome.value}: {shown(finding.detail)}"]
+    if not brief:
+        lines.append(f"  requirement: {requirement.statement}")
+        if requirement.should and finding.outcome is Outcome.WARN:
+            lines.append(f"  should: {requirement.should}")
     if finding.exchange is not None:
-        lines += describe_exchange(finding.exchange)
+        lines += reproduction_lines(finding.exchange, where) if brief else describe_exchange(finding.exchange, where)
     if seed is not None:
         lines.append(f"  hypothesis seed: {seed} (replay: --hypothesis-seed={seed})")
     return "\n".join(lines)
 
 
-def describe_exchange(exchange: Exchange) -> list[str]:
+def describe_exchange(exchange: Exchange, where: Reproduction = NO_REPRODUCTION) -> list[str]:
     request = exchange.request
-    lines = [f"  sent: {request.method} {request.url}"]
+    lines = [f"  sent: {request.method} {shown(request.url)}"]
+    lines += [f"        {shown(name)}: {shown(value)}" for name, value in request.headers[:MAX_HEADERS]]
     if request.body is not None:
-        lines.append(f"        body: {excerpt(request.body, 200)}")
+        lines.append(f"        body: {body_text(request.body, REQUEST_BODY_EXCERPT)}")
     response = exchange.response
     if response is None:
-        lines.append(f"  got: no response ({exchange.error}) after {exchange.elapsed_ms:.0f} ms")
+        lines.append(f"  got: no response ({shown(exchange.error or 'unknown error')}) after {exchange.elapsed_ms:.0f} ms")
     else:
         content_type = next((v for k, v in response.headers if k.lower() == "content-type"), "-")
-        lines.append(f"  got: HTTP {response.status}, Content-Type {content_type}, {exchange.elapsed_ms:.0f} ms")
-        lines.append(f"       {excerpt(response.body, BODY_EXCERPT)}")
-    lines.append(f"  reproduce: {exchange.curl()}")
+        lines.append(f"  got: HTTP {response.status}, Content-Type {shown(content_type)}, {exchange.elapsed_ms:.0f} ms")
+        lines.append(f"       {body_text(response.body, BODY_EXCERPT)}")
+    return lines + reproduction_lines(exchange, where)
+
+
+def reproduction_lines(exchange: Exchange, where: Reproduction = NO_REPRODUCTION) -> list[str]:
+    """The curl line and, where the run has a cassette, the tool's one-liner."""
+    lines = [f"  reproduce: {' '.join(curl_parts(exchange.request, where))}"]
+    resend = resend_line(exchange.request, where)
+    if resend is not None:
+        lines.append(f"         or: {resend}")
     return lines
 
 
-def evidence_data(test_id: str, seed: int | None, finding: Finding) -> dict[str, Any]:
+def shown(text: str) -> str:
+    """Text on one terminal line: control, bidi and zero-width characters, newlines and tabs escaped."""
+    return visible(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
+def body_text(body: bytes, limit: int) -> str:
+    """The beginning of a body on one line; "(empty)" for no bytes at all."""
+    return shown(excerpt(body, limit)) if body else "(empty)"
+
+
+def evidence_data(test_id: str, seed: int | None, finding: Finding, where: Reproduction = NO_REPRODUCTION) -> dict[str, Any]:
     """The evidence :func:`describe` tells, as data: summary.json stores it, the HTML report shows it."""
     return {
         "test": test_id,
@@ -56,14 +81,15 @@ def evidence_data(test_id: str, seed: int | None, finding: Finding) -> dict[str,
         "detail": finding.detail,
         "seed": seed,
         "replay": None if seed is None else f"--hypothesis-seed={seed}",
-        "message": describe(finding, seed),
-        "exchange": None if finding.exchange is None else exchange_data(finding.exchange),
+        "message": describe(finding, seed, where),
+        "exchange": None if finding.exchange is None else exchange_data(finding.exchange, where),
     }
 
 
-def exchange_data(exchange: Exchange) -> dict[str, Any]:
-    """An exchange cut to what a reader needs (excerpts, a bounded header list) plus its curl line."""
+def exchange_data(exchange: Exchange, where: Reproduction = NO_REPRODUCTION) -> dict[str, Any]:
+    """An exchange cut to what a reader needs (excerpts, a bounded header list) plus its reproduction."""
     request, response = exchange.request, exchange.response
+    curl = curl_parts(request, where)
     return {
         "request": {
             "method": request.method,
@@ -84,7 +110,10 @@ def exchange_data(exchange: Exchange) -> dict[str, Any]:
         "error": exchange.error,
         "timed_out": exchange.timed_out,
         "elapsed_ms": round(exchange.elapsed_ms, 1),
-        "curl": exchange.curl(),
+        "curl": " ".join(curl),
+        "curl_parts": curl,
+        "request_id": request_id(request),
+        "resend": resend_line(request, where),
     }
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .redaction import PLACEHOLDER
+if TYPE_CHECKING:
+    from .reproduce import Reproduction
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -54,18 +54,11 @@ class Exchange:
     labels: dict[str, Any] = field(default_factory=dict, compare=False)
     """Free context for reports: the test, the Hypothesis seed, the case id."""
 
-    def curl(self) -> str:
-        """A shell line that sends the same request (secrets already replaced)."""
-        parts = [shlex.quote(part) for part in ("curl", "-sS", "-X", self.request.method, self.request.url)]
-        for name, value in self.request.headers:
-            if value == PLACEHOLDER:
-                # The redacted token: double quotes, so the shell fills it in.
-                parts += ["-H", f'"{name}: {PLACEHOLDER}"']
-            else:
-                parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if self.request.body is not None:
-            parts += ["--data-binary", shlex.quote(self.request.body.decode("utf-8", "backslashreplace"))]
-        return " ".join(parts)
+    def curl(self, where: Reproduction | None = None) -> str:
+        """A shell line that sends the same request, byte for byte (see :mod:`.reproduce`)."""
+        from .reproduce import Reproduction, curl_line  # reproduce builds on this module
+
+        return curl_line(self.request, where or Reproduction())
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -37,6 +37,8 @@ class GeneratedRequest:
     case_id: str
     expect: Expect
     requirements: tuple[str, ...]
+    phase: str
+    """The schemathesis phase that generated it: examples, coverage or fuzzing."""
 
 
 SHARDS = 2
@@ -47,6 +49,11 @@ coverage phases; every shard fuzzes its share with a seed derived from the run's
 
 def shard_seed(run_seed: int, shard: int) -> int:
     return run_seed + shard
+
+
+def fuzzing_cases(examples: int) -> int:
+    """The cases each shard's fuzzing phase generates at most (``--examples`` split over the shards)."""
+    return max(1, -(-examples // SHARDS))
 
 
 def load_schema(*, examples: int, run_seed: int, shard: int = 0, positive: bool = True) -> Any:
@@ -66,7 +73,7 @@ def load_schema(*, examples: int, run_seed: int, shard: int = 0, positive: bool 
         "suppress-health-check": ["all"],
         "seed": shard_seed(run_seed, shard),
         "generation": {
-            "max-examples": max(1, -(-examples // SHARDS)),
+            "max-examples": fuzzing_cases(examples),
             "database": "none",
             "mode": "all" if positive else "negative",
             "no-shrink": True,
@@ -98,7 +105,7 @@ def to_request(case: Any) -> GeneratedRequest:
         body = data.encode("utf-8") if isinstance(data, str) else data
     with_token = "Authorization" in headers
     expect, requirements = expectation(body, with_token)
-    return GeneratedRequest(body, headers.get("Content-Type"), with_token, case.id, expect, requirements)
+    return GeneratedRequest(body, headers.get("Content-Type"), with_token, case.id, expect, requirements, case._meta.phase.name.value)
 
 
 def expectation(body: bytes | None, with_token: bool) -> tuple[Expect, tuple[str, ...]]:
@@ -116,7 +123,7 @@ def send(request: GeneratedRequest, target: Target) -> Exchange:
         content_type=request.content_type,
         may_succeed=request.expect is not Expect.FAILURE,
     )
-    exchange.labels["case_id"] = request.case_id
+    exchange.labels.update(case_id=request.case_id, phase=request.phase)
     return exchange
 
 

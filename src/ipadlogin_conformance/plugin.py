@@ -27,8 +27,11 @@ from .catalog import load_catalog
 from .checks import Expect
 from .judgement import judge_into, label_login, label_other_method, label_qr
 from .overall import RunVerdict, run_verdict
-from .evidence import describe
+from .evidence import describe, shown
 from .exchange import Exchange
+from .findings import write_findings
+from .progress import BROKEN, WARNED, WorkProgress
+from .reproduce import Reproduction
 from .results import RunResults, TestRecord, is_blocking
 from .spec import seed_example_wcid
 from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typed_base_url
@@ -43,6 +46,7 @@ SUITE_DIR = Path(__file__).parent / "suite"
 SETTINGS = pytest.StashKey[Settings]()
 RESULTS = pytest.StashKey[RunResults]()
 RECORD = pytest.StashKey[TestRecord]()
+PROGRESS = pytest.StashKey[WorkProgress]()
 REPORT_ATTRIBUTE = "ipadlogin_record"
 RUN_SEED = "ipadlogin_run_seed"
 """The xdist workerinput key carrying the run's Hypothesis seed."""
@@ -99,6 +103,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         reports = _prepare_reports(config, settings)
         config.pluginmanager.register(RunReporter(config, reports=reports), "ipadlogin-run-reporter")
+        if reports and config.option.tbstyle == "auto" and config.option.verbose <= 0:
+            # The findings block tells each broken requirement once; -v or --tb brings pytest's per-test sections back.
+            config.option.tbstyle = "no"
+            config.option.force_short_summary = True  # on CI too, one line per failed test
         if settings.rate_limit is not None or settings.success_budget is not None:
             config.pluginmanager.register(SharedBudgetDir(), "ipadlogin-shared-budget")
     if not settings.embedded and not hasattr(config, "workerinput"):
@@ -140,6 +148,11 @@ def active_settings() -> Settings:
     if _active_settings is None:
         raise RuntimeError("the ipadlogin_conformance.plugin pytest plugin is not loaded")
     return _active_settings
+
+
+def reproduction(settings: Settings) -> Reproduction:
+    """What the run's reproductions refer to: body files and the cassette in the reports dir (workers agree)."""
+    return Reproduction.in_reports(settings.reports_dir, settings.reports_dir / CASSETTE_NAME)
 
 
 def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
@@ -214,10 +227,12 @@ def target(ipadlogin_settings: Settings, pytestconfig: pytest.Config) -> Iterato
 class Judge:
     """Judges a test's exchanges and records the findings on the test's record."""
 
-    def __init__(self, record: TestRecord, target: Target, settings: Settings) -> None:
+    def __init__(self, record: TestRecord, target: Target, settings: Settings, progress: WorkProgress | None = None) -> None:
         self.record = record
         self.target = target
         self.settings = settings
+        self.progress = progress or WorkProgress(None)
+        """How a long test is getting on: it ticks once per request (the property tests do)."""
 
     def login(self, exchange: Exchange, expect: Expect, *requirement_ids: str) -> list[Finding]:
         """One POST /iPadLogin: the request class's requirements, envelope and time."""
@@ -246,7 +261,8 @@ def judge(request: pytest.FixtureRequest, target: Target, ipadlogin_settings: Se
         pytest.skip(f"not sent: {stalled}")
     record = request.node.stash.setdefault(RECORD, TestRecord(test_id=request.node.nodeid))
     before = (target.budget.usage.requests, target.budget.usage.successes, target.budget.usage.refused)
-    yield Judge(record, target, ipadlogin_settings)
+    progress = request.node.stash.setdefault(PROGRESS, WorkProgress.for_test(request.config, request.node.nodeid, target.budget))
+    yield Judge(record, target, ipadlogin_settings, progress)
     usage = target.budget.usage
     record.requests += usage.requests - before[0]
     record.successes += usage.successes - before[1]
@@ -261,25 +277,38 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         result = yield
     except BudgetExhausted as error:  # also TargetStalled
         not_sent = f"not sent: {error}"
+    if PROGRESS in item.stash:
+        item.stash[PROGRESS].finish()
     record = item.stash.get(RECORD, None)
     if record is not None:
         settings = item.config.stash[SETTINGS]
         blocking = [f for f in record.findings if is_blocking(f, settings.warnings_as_errors)]
+        broken = _first_per_requirement(blocking)
+        warned = [rid for rid in _first_per_requirement([f for f in record.findings if f.is_problem]) if rid not in broken]
+        # On the test's reports (the progress line names them) and in JUnit.
+        item.user_properties += [(key, " ".join(ids)) for key, ids in ((BROKEN, broken), (WARNED, warned)) if ids]
         if blocking:
-            shown = _first_per_requirement(blocking)
-            message = "\n\n".join(describe(finding, record.seed) for finding in shown)
+            where = reproduction(settings)
+            message = "\n\n".join(describe(finding, record.seed, where) for finding in broken.values())
             then = f"\n\nthen {not_sent}" if not_sent else ""
-            pytest.fail(f"{len(blocking)} finding(s) break the contract:\n\n{message}{then}", pytrace=False)
+            pytest.fail(f"{_headline(blocking, broken)}\n\n{message}{then}", pytrace=False)
     if not_sent:
         pytest.skip(not_sent)
     return result
 
 
-def _first_per_requirement(findings: list[Finding]) -> list[Finding]:
+def _first_per_requirement(findings: list[Finding]) -> dict[str, Finding]:
     seen: dict[str, Finding] = {}
     for finding in findings:
         seen.setdefault(finding.requirement, finding)
-    return list(seen.values())
+    return seen
+
+
+def _headline(blocking: list[Finding], broken: dict[str, Finding]) -> str:
+    """The first line of a failure (pytest's short summary shows it): what broke, and how first."""
+    first = next(iter(broken.values()))
+    count = f" ({len(blocking)} findings)" if len(blocking) > 1 else ""
+    return f"{', '.join(broken)} broken{count}: {shown(first.detail)}"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -303,6 +332,7 @@ class RunReporter:
         self.written: list[Path] = []
         self.verdict: RunVerdict | None = None
         """The run's overall verdict, once the session finished (None: not a conformance run)."""
+        self.where = reproduction(self.settings)
         self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if reports else None
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
         self.header = config.stash[HEADER]
@@ -338,15 +368,19 @@ class RunReporter:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
             run = replace(run, exit_status=int(session.exitstatus))
         if self.reports:
-            self.written = write_reports(self.results, self.settings, run=run)
+            self.written = write_reports(self.results, self.settings, run=run, cassette=self.where.cassette)
             if self.cassette is not None and self.cassette.close(self.results, run) is not None:
                 self.written.append(self.cassette.path)
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after pytest's short summary, so the table ends the output
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Iterator[None]:
+        result = yield
         if self.verdict is not None:
+            write_findings(terminalreporter, self.results, self.where)
             write_table(terminalreporter, self.results, self.settings, self.verdict)
         if self.written:
             terminalreporter.write_line(f"reports: {', '.join(str(path) for path in self.written)}")
+        return result
 
 
 def write_table(terminalreporter: Any, results: RunResults, settings: Settings, overall: RunVerdict) -> None:

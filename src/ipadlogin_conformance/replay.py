@@ -129,8 +129,9 @@ class PlainReporter:
             text = f"\x1b[{';'.join(codes)}m{text}\x1b[0m"
         self.stream.write(text)
 
-    def write_line(self, text: str) -> None:
-        self.stream.write(text + "\n")
+    def write_line(self, text: str, **markup: bool) -> None:
+        self.write(text, **markup)
+        self.stream.write("\n")
 
 
 def run_info(replayed: Replay, recorded: RunInfo | None) -> RunInfo:
@@ -150,6 +151,9 @@ def run_info(replayed: Replay, recorded: RunInfo | None) -> RunInfo:
     return replace(run, exit_status=int(pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK))
 
 
-def write_run_reports(replayed: Replay, run: RunInfo) -> list[Path]:
-    """summary.json, report.html and summary.md, as the live run wrote them (junit.xml is pytest's own)."""
-    return write_reports(replayed.results, replayed.settings, replayed.records, run=run)
+def write_run_reports(replayed: Replay, run: RunInfo, cassette: Path | None = None) -> list[Path]:
+    """summary.json, report.html and summary.md, as the live run wrote them (junit.xml is pytest's own).
+
+    ``cassette``: the replayed file, which the reports' resend one-liners name.
+    """
+    return write_reports(replayed.results, replayed.settings, replayed.records, run=run, cassette=cassette)

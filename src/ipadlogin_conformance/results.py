@@ -21,6 +21,8 @@ from .exchange import Exchange
 from .verdict import Finding, Outcome, worst
 
 EVIDENCE_PER_REQUIREMENT = 5
+RUN_LEVEL_TEST = "run"
+"""The test id of a finding judged over the whole run (TIME-2)."""
 
 
 @dataclass
@@ -106,6 +108,12 @@ class RequirementResult:
     evidence: list[tuple[str, int | None, Finding]] = field(default_factory=list)
     """(test id, Hypothesis seed, finding) for the first problems and non-verifications."""
     tests: set[str] = field(default_factory=set)
+    problem_tests: set[str] = field(default_factory=set)
+    """Tests with a failure or warning of this requirement ("run" for the run-level judgement)."""
+    problem_responses: int = 0
+    """Answers that broke it (each counted once, however many of its findings did)."""
+    problem_unanswered: int = 0
+    """Requests that broke it by getting no answer (a timeout, a dropped connection)."""
 
     @property
     def outcome(self) -> Outcome:
@@ -127,6 +135,8 @@ class RunResults:
     latencies_ms: list[float] = field(default_factory=list)
     tests: int = 0
     answers: AnswerTally = field(default_factory=AnswerTally)
+    generated: dict[str, int] = field(default_factory=dict)
+    """Requests each property test sent (its generated cases), by test id."""
 
     def merge(self, record: TestRecord) -> None:
         self.tests += 1
@@ -135,19 +145,34 @@ class RunResults:
         self.refused += record.refused
         self.latencies_ms.extend(record.latencies_ms)
         self.answers.add(record.answers)
+        if record.seed is not None:  # only the property tests carry a Hypothesis seed
+            self.generated[record.test_id] = record.requests
+        broke: dict[str, dict[int, Exchange]] = {}
         for finding in record.findings:
             self.add(finding, record.test_id, record.seed)
+            if finding.is_problem and finding.exchange is not None:
+                broke.setdefault(finding.requirement, {})[id(finding.exchange)] = finding.exchange
+        for requirement_id, exchanges in broke.items():
+            result = self.requirements[requirement_id]
+            answered = sum(exchange.response is not None for exchange in exchanges.values())
+            result.problem_responses += answered
+            result.problem_unanswered += len(exchanges) - answered
 
     def add(self, finding: Finding, test_id: str = "", seed: int | None = None) -> None:
         result = self.requirements[finding.requirement]
         result.counts[finding.outcome.value] += 1
         result.tests.add(test_id)
-        if finding.outcome is not Outcome.PASS and len(result.evidence) < EVIDENCE_PER_REQUIREMENT:
+        if finding.is_problem:
+            result.problem_tests.add(test_id)
+        if finding.outcome is not Outcome.PASS and (
+            len(result.evidence) < EVIDENCE_PER_REQUIREMENT
+            or all(kept.outcome is not finding.outcome for _test, _seed, kept in result.evidence)
+        ):  # the first of each outcome is kept, so a failure is never told by a warning's evidence
             result.evidence.append((test_id, seed, finding))
 
     def close(self, policy: Policy) -> None:
         """The run-level judgement, once every record is merged: TIME-2 over all answered logins."""
-        self.add(latency_within_budget(self.latencies_ms, policy), "run")
+        self.add(latency_within_budget(self.latencies_ms, policy), RUN_LEVEL_TEST)
 
     def verdict(self, requirement_id: str) -> Outcome:
         return self.requirements[requirement_id].outcome

@@ -25,6 +25,8 @@ SHOWN_URL = "http://127.0.0.1:18081"
 WID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-0001-[0-9a-f]{12}")
 """The reference server's new wIds (see server/app.py new_wid)."""
 BODY_SHOWN = 300
+CURL_SHOWN = 300
+"""A longer curl line (a 4 KB wcId) is left out: the request above tells it."""
 SHOWN_HEADERS = ("content-type", "authorization")
 
 VERDICTS: dict[Outcome, tuple[str, str]] = {
@@ -116,6 +118,7 @@ def _verdicts() -> str:
         "",
         "For every problem the output names the requirement and its statement, what was sent",
         "(the token reads `$IPADLOGIN_TOKEN`), what came back, a curl line that sends it again",
+        "byte for byte (`ipadlogin-conformance resend` does the same without a POSIX shell)",
         "and, for generated cases, the Hypothesis seed (`--hypothesis-seed`) that replays them.",
         "",
         "Profiles (`--profile`):",
@@ -168,7 +171,9 @@ def _requirement(example: Example) -> str:
         worst = max(failing.about(example.requirement_id), key=lambda finding: finding.outcome.rank).outcome
         lines += _side("Fails" if worst is Outcome.FAIL else "Warns", f"with fault `{fault.name}` ({fault.description}), the server answers",
                        failing, example.requirement_id, same_request)
-        lines.append(f"Reproduce: `ipadlogin-conformance serve --fault {fault.name}`, then send the request above.")
+        curl = _normalizer(failing.server_url)(failing.exchange.curl())
+        lines.append(f"Reproduce: `ipadlogin-conformance serve --fault {fault.name}`, then send the request above"
+                     + (f":\n\n```sh\n{curl}\n```" if len(curl) <= CURL_SHOWN else "."))
         others = [f"`{other.name}`" for other in example.faults[1:]]
         if others:
             lines += ["", "Other faults that break it: " + ", ".join(others) + "."]

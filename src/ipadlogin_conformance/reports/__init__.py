@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ..redaction import Redactor
+from ..reproduce import Reproduction
 from ..results import RunResults, TestRecord
 from ..settings import Settings
 from .html import render_html
@@ -73,17 +74,19 @@ def write_reports(
     run: RunInfo | None = None,
     directory: Path | None = None,
     environ: Mapping[str, str] = os.environ,
+    cassette: Path | None = None,
 ) -> list[Path]:
     """Write summary.json, report.html and summary.md (junit.xml is pytest's); return their paths.
 
     ``run`` says how a live run went (the plugin's :class:`RunProgress`); a
     replay gives its ``records`` instead, which tell the tests and the target.
+    ``cassette``: the run's exchanges.har, which the reports' resend one-liners name.
     """
     if run is None:
         run = run_of_records(records, bool(results.blocking(settings.warnings_as_errors)))
     directory = prepare_reports_dir(directory or settings.reports_dir)
     scrub = _scrubber(settings.token)
-    summary = build_summary(results, settings, run)
+    summary = build_summary(results, settings, run, Reproduction.in_reports(directory, cassette))
     outputs = {
         SUMMARY_JSON: scrub(to_json(summary)),
         REPORT_HTML: scrub(render_html(summary)),

@@ -36,8 +36,6 @@ VERDICTS = {
     "incomplete": ("◌", "Incomplete"),  # the run's verdict only (see overall.py)
 }
 CHART_WIDTH, CHART_HEIGHT = 760, 260
-CURL_INLINE = 700
-"""Longer curl lines (a 64 KB wcId) show their beginning; the whole line sits in a closed <details>."""
 MARGIN = {"left": 52, "right": 16, "top": 28, "bottom": 40}
 
 
@@ -51,7 +49,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(visible=visible, one_line=one_line, ms=ms, css=lambda verdict: verdict.replace(" ", "-"))
-    environment.globals.update(VERDICTS=VERDICTS, CURL_INLINE=CURL_INLINE)
+    environment.globals.update(VERDICTS=VERDICTS)
     return environment
 
 

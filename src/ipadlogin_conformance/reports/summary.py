@@ -14,10 +14,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .. import __version__
+from .. import __version__, evidence  # the module, not its names: evidence imports this package
 from ..catalog import load_catalog
 from ..evidence import evidence_data
 from ..overall import run_verdict
+from ..reproduce import Reproduction
 from ..results import RunResults
 from ..settings import Settings
 from ..spec import spec_sha256, spec_version
@@ -30,9 +31,12 @@ SCHEMA_VERSION = 2
 SUITE_NAME = "ipadlogin-conformance"
 
 
-def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict[str, Any]:
-    """Everything a report states about a run, as JSON-ready data (the token is never part of it)."""
-    requirements = [_requirement(results, requirement.id) for requirement in load_catalog()]
+def build_summary(results: RunResults, settings: Settings, run: RunInfo, where: Reproduction = Reproduction()) -> dict[str, Any]:
+    """Everything a report states about a run, as JSON-ready data (the token is never part of it).
+
+    ``where``: the body files and the cassette the reproductions refer to.
+    """
+    requirements = [_requirement(results, requirement.id, where) for requirement in load_catalog()]
     verdict = run_verdict(results, settings.warnings_as_errors, run.incomplete_reasons)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -65,7 +69,8 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict
             "known_wcid_given": settings.known_wcid is not None,
             "verify_tls": settings.verify_tls,
         },
-        "tests": {"collected": run.tests_collected, "run": run.tests_run, "crashed": list(run.crashed)},
+        "tests": {"collected": run.tests_collected, "run": run.tests_run, "crashed": list(run.crashed),
+                  "generated": [{"test": test, "cases": cases} for test, cases in results.generated.items()]},
         "totals": _totals(requirements),
         "budget": {
             "requests": results.requests,
@@ -79,7 +84,7 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict
     }
 
 
-def _requirement(results: RunResults, requirement_id: str) -> dict[str, Any]:
+def _requirement(results: RunResults, requirement_id: str, where: Reproduction) -> dict[str, Any]:
     requirement = load_catalog()[requirement_id]
     result = results.requirements[requirement_id]
     return {
@@ -92,7 +97,7 @@ def _requirement(results: RunResults, requirement_id: str) -> dict[str, Any]:
         "checks": result.checks,
         "tests": len(result.tests),
         "counts": {outcome.value: result.counts[outcome.value] for outcome in Outcome if result.counts[outcome.value]},
-        "evidence": [evidence_data(test_id, seed, finding) for test_id, seed, finding in result.evidence],
+        "evidence": [evidence.evidence_data(test_id, seed, finding, where) for test_id, seed, finding in result.evidence],
     }
 
 

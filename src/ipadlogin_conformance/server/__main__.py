@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
-from .config import TOKEN_ENV, ServerConfig
+from .config import DEFAULT_DEV_TOKEN, TOKEN_ENV, ServerConfig
 from .faults import CATALOG
 
 DEFAULT_PORT = 18081  # the port of the API page's example URL
@@ -77,6 +77,15 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def token_note(config: ServerConfig) -> str:
+    """Which token to send: the public development token is shown, a configured one never is (it is a secret)."""
+    if config.uses_dev_token:
+        return (f"accepting the public development token: Authorization: {DEFAULT_DEV_TOKEN} "
+                f"(export {TOKEN_ENV}={DEFAULT_DEV_TOKEN} for the suite; set ${TOKEN_ENV} for anything shared)")
+    count = len(config.tokens)
+    return f"accepting the {count} token{'s' if count > 1 else ''} given by --token or ${TOKEN_ENV} (not shown)"
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM (or stdin EOF with --stop-on-stdin-eof); returns an exit code."""
     if args.list_faults:
@@ -115,8 +124,7 @@ def serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=1,  # a hanging fault must not block shutdown
         )
     )
-    if config.uses_dev_token:
-        print(f"note: accepting the public development token; set ${TOKEN_ENV} for anything shared", file=sys.stderr)
+    print(token_note(config), file=sys.stderr)
     if args.stop_on_stdin_eof:  # the parent closed our stdin or died: do not outlive it
 
         def watch() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ipadlogin_conformance.budget import BudgetExhausted
-from ipadlogin_conformance.generation import SHARDS, load_schema, send, to_request
+from ipadlogin_conformance.generation import SHARDS, fuzzing_cases, load_schema, send, to_request
 from ipadlogin_conformance.plugin import active_settings
 
 _settings = active_settings()
@@ -29,12 +29,14 @@ def _shard_test(shard: int) -> Callable[..., None]:
     @schema.parametrize()
     def test_generated_cases(case: Any, target: Any, judge: Any) -> None:
         judge.record.seed = _settings.seed
+        judge.progress.plan(fuzzing_cases(_settings.examples), "fuzzing")
         request = to_request(case)
         try:
             exchange = send(request, target)
         except BudgetExhausted:
             return
         judge.login(exchange, request.expect, *request.requirements)
+        judge.progress.tick(request.phase)
 
     return test_generated_cases
 
