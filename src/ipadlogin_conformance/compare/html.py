@@ -16,6 +16,8 @@ from .summary import differences_of
 
 EXAMPLES_PER_GROUP = 10
 """Requests shown with their curl lines per group; compare.json lists every one."""
+CURL_INLINE = 700
+"""Characters of a curl line shown inline; a longer one (a long body inline) folds into <details>."""
 HEADLINE_CSS = {"same": "pass", "different": "fail", "incomplete": "incomplete"}
 
 
@@ -27,4 +29,4 @@ def _template() -> str:
 def render_html(summary: dict[str, Any]) -> str:
     groups = [(group, differences_of(summary, group)[:EXAMPLES_PER_GROUP]) for group in summary["groups"]]
     return render_page(_template(), s=summary, groups=groups, headline_css=HEADLINE_CSS[summary["result"]],
-                       examples_per_group=EXAMPLES_PER_GROUP)
+                       examples_per_group=EXAMPLES_PER_GROUP, CURL_INLINE=CURL_INLINE)
