@@ -67,7 +67,7 @@ def ensure_installed() -> None:
 def lock(args: list[str]) -> int:
     """Resolve pyproject.toml's ranges (every extra) to pins, with pip's own index settings."""
     ensure_venv()
-    pip(PIP_TOOLS)
+    pip("--constraint", str(LOCK), PIP_TOOLS)  # its own dependencies (build, click) stay at the pins
     command = [str(BIN / "pip-compile"), "--quiet", "--all-extras", "--strip-extras",
                # The machine's index and find-links settings are not the lock's business.
                "--no-emit-index-url", "--no-emit-find-links", "--no-emit-trusted-host",

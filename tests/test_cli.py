@@ -130,3 +130,15 @@ def test_run_shows_progress_per_test_and_the_table(tmp_path: Path) -> None:
     rows = {line.split()[0]: line.split()[2] for line in lines[table + 3: table + 3 + len(load_catalog())]}
     assert rows["AUTH-1"] == "pass" and rows["METH-1"] == "pass" and rows["DATA-3"] == "not"  # "not run": filtered out
     assert (tmp_path / "out" / "exchanges.har").is_file() and (tmp_path / "out" / "junit.xml").is_file()
+
+
+def test_every_exit_status_is_told_in_run_help_and_the_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    from ipadlogin_conformance.reports.run import EXIT_MEANINGS
+
+    status, out, _ = run_main(["run", "--help"], capsys)
+    assert status == 0
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert sorted(EXIT_MEANINGS) == [0, 1, 2, 3, 4, 5]
+    for code, meaning in EXIT_MEANINGS.items():
+        assert f"  {code}  {meaning}" in out
+        assert f"\n| {code} | " in readme, f"README: no row for exit status {code}"
