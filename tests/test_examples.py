@@ -98,8 +98,11 @@ def test_the_readme_and_the_steps_install_the_release_tag_of_the_repository() ->
     assert f'pip install "{RELEASE}"' in (ROOT / "README.md").read_text("utf-8")
     assert f'"${{IPADLOGIN_PACKAGE:-{RELEASE}}}"' in STEPS
     for path in [ROOT / "README.md", *EXAMPLES.iterdir()]:
-        for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", path.read_text("utf-8")):
+        text = path.read_text("utf-8")
+        for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", text):
             assert url == REPOSITORY, f"{path.name} names {url}, not the Repository of pyproject.toml"
+        for tag in re.findall(r"git\+https://\S+?@(v[\w.]+)", text):
+            assert tag == TAG, f"{path.name} installs {tag}, not this version's tag {TAG}"
 
 
 def test_github_shows_the_junit_results_and_pins_every_action() -> None:
