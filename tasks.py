@@ -6,9 +6,10 @@
     python3 tasks.py lock [pip-compile args] refresh requirements.lock (e.g. --upgrade, --upgrade-package httpx)
     python3 tasks.py release                 build the wheel and sdist into dist/ and check them (twine check)
 
-Each first makes sure .venv exists and holds this project with its test
-extras, at the versions requirements.lock pins; it installs again only when
-pyproject.toml or requirements.lock has changed.
+conformance, test and release first make sure .venv exists and holds this
+project with its test extras, at the versions requirements.lock pins; they
+install again only when pyproject.toml or requirements.lock has changed.
+lock needs only .venv's pip, to which it adds pip-tools.
 """
 
 from __future__ import annotations
