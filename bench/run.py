@@ -237,6 +237,32 @@ def schemathesis_cli(url: str, examples: int) -> tuple[SuitePart, Timed]:
     return SuitePart(stats["requests"], stats["last"] - stats["first"]), result
 
 
+def console_and_pytest(examples: int) -> dict[str, dict[str, Timed]]:
+    """The same conformance run through the console tool and through pytest, side by side.
+
+    Both on the embedded server with the same examples and seed, each with a Hypothesis
+    storage of its own: first empty (a fresh machine or CI job), then as the first run
+    left it (every later run: the tool keeps it in the user's cache directory, a clone in
+    .hypothesis/). Hypothesis derives its Unicode tables into that storage on first use.
+    """
+    tool = str(Path(sys.executable).with_name("ipadlogin-conformance"))
+    runs: dict[str, dict[str, Timed]] = {"cold": {}, "warm": {}}
+    with tempfile.TemporaryDirectory() as scratch:
+        common = ["--examples", str(examples), "--hypothesis-seed", str(SEED), "--reports-dir", str(Path(scratch) / "reports")]
+        paths = {
+            "console": ([tool, "run", *common], _env(XDG_CACHE_HOME=str(Path(scratch) / "cache"))),
+            "pytest": ([sys.executable, "-m", "pytest", "-q", *common, SUITE],
+                       _env(HYPOTHESIS_STORAGE_DIRECTORY=str(Path(scratch) / "hypothesis"))),
+        }
+        for state in runs:
+            for name, (command, env) in paths.items():
+                result = timed(command, env)
+                if result.returncode != 0:
+                    raise RuntimeError(f"{name} run failed ({result.returncode}):\n{result.output[-3000:]}")
+                runs[state][name] = result
+    return runs
+
+
 @dataclass
 class WrkResult:
     rate: float
@@ -368,6 +394,16 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  targets: <= 15 s {target(serial.timed.wall_s <= 15)}, <= 300 MB {target(serial.timed.peak_rss_mb <= 300)}")
     figures["whole"] = {"serial": {"wall_s": serial.timed.wall_s, "rss_mb": serial.timed.peak_rss_mb, "requests": serial.requests},
                         "parallel": {"wall_s": parallel.timed.wall_s, "rss_mb": parallel.timed.peak_rss_mb, "requests": parallel.requests}}
+
+    say(f"\n[6] peak memory of the same run ({args.examples} examples, embedded server): console tool vs pytest")
+    memory = console_and_pytest(args.examples)
+    for state, label in (("cold", "empty Hypothesis storage"), ("warm", "storage of the run before")):
+        console, plain = memory[state]["console"], memory[state]["pytest"]
+        ratio = console.peak_rss_mb / plain.peak_rss_mb
+        say(f"  {label:<26} ipadlogin-conformance run {console.peak_rss_mb:4.0f} MB ({console.wall_s:.2f} s), "
+            f"pytest {plain.peak_rss_mb:4.0f} MB ({plain.wall_s:.2f} s): {ratio:.2f}x (target <= 1.2: {target(ratio <= 1.2)})")
+    figures["memory"] = {state: {name: {"rss_mb": run.peak_rss_mb, "wall_s": run.wall_s} for name, run in paths.items()}
+                         for state, paths in memory.items()}
 
     small_n, large_n = 500, 2000
     say(f"\n[linear] the property tests alone: {small_n} vs {large_n} examples")

@@ -164,3 +164,15 @@ def test_serve_prints_the_token_it_accepts() -> None:
     assert f"accepting the public development token: Authorization: {DEFAULT_DEV_TOKEN}" in server.stderr.read()
     server.stdout.close()
     server.stderr.close()
+
+
+def test_every_exit_status_is_told_in_run_help_and_the_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    from ipadlogin_conformance.reports.run import EXIT_MEANINGS
+
+    status, out, _ = run_main(["run", "--help"], capsys)
+    assert status == 0
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert sorted(EXIT_MEANINGS) == [0, 1, 2, 3, 4, 5]
+    for code, meaning in EXIT_MEANINGS.items():
+        assert f"  {code}  {meaning}" in out
+        assert f"\n| {code} | " in readme, f"README: no row for exit status {code}"

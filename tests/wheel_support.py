@@ -3,7 +3,9 @@
 The wheel and sdist are cached by a digest of everything that goes into them,
 so the tests of one session (and of later sessions, and xdist workers) build
 them once; the venv is new in each session, and pip installs the
-dependencies from its usual cache.
+dependencies from its usual cache. The README's install line names a release
+tag of the repository; :func:`git_release` makes the working tree such a
+repository on this machine, where the real one cannot be reached.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_INPUTS = ("pyproject.toml", "hatch_build.py", "README.md", "openapi.yaml")
+BUILD_INPUTS = ("pyproject.toml", "hatch_build.py", "README.md", "LICENSE", "openapi.yaml")
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,17 @@ class Installed:
     def tool(self) -> str:
         return str(self.bin / "ipadlogin-conformance")
 
+    @property
+    def cache(self) -> Path:
+        """The user's cache directory as the tool sees it (XDG_CACHE_HOME): inside the venv, not the real home."""
+        return self.venv / "cache"
+
     def env(self, **extra: str) -> dict[str, str]:
         """An environment that sees the venv only: no source tree on the path, no inherited IPADLOGIN_* settings."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("IPADLOGIN_", "PYTHON", "VIRTUAL_ENV", "GITHUB_", "GITLAB"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("IPADLOGIN_", "PYTHON", "VIRTUAL_ENV", "GITHUB_", "GITLAB", "HYPOTHESIS_"))}
         env["PATH"] = os.pathsep.join([str(self.bin), env.get("PATH", "")])
+        env["XDG_CACHE_HOME"] = str(self.cache)
         return {**env, **extra}
 
 
@@ -72,15 +82,36 @@ def built() -> Dist:
 _installed: dict[Path, Installed] = {}
 
 
+def bare(home: Path) -> Installed:
+    """A fresh venv with nothing but pip: what a CI job starts from."""
+    venv.create(home, with_pip=True, clear=True)
+    return Installed(home, built().wheel)
+
+
 def installed(base: Path) -> Installed:
     """A fresh venv under ``base`` with the wheel and its dependencies (once per process and base)."""
     if base not in _installed:
-        wheel = built().wheel
-        home = base / "venv"
-        venv.create(home, with_pip=True, clear=True)
-        result = Installed(home, wheel)
+        result = bare(base / "venv")
         # --no-compile: no .pyc for every file of every dependency up front (twice as fast).
         subprocess.run([str(result.bin / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-compile", str(wheel)], check=True, capture_output=True, timeout=900, env=result.env())
+                        "--no-compile", str(result.wheel)], check=True, capture_output=True, timeout=900, env=result.env())
         _installed[base] = result
     return _installed[base]
+
+
+def git_release(base: Path, tag: str) -> Path:
+    """The working tree (committed or not, ignored files left out) as a git repository with a release tag."""
+    repo = base / "repository"
+    if not repo.exists():
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+        for name in filter(None, listed):
+            source = ROOT / name
+            if source.exists() or source.is_symlink():  # a file deleted but not yet committed is left out
+                (repo / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, repo / name, follow_symlinks=False)  # the spec's link stays a link
+        git = ["git", "-C", str(repo), "-c", "user.name=release test", "-c", "user.email=release@test.invalid"]
+        subprocess.run(["git", "init", "--quiet", str(repo)], check=True)
+        for step in (["add", "--all"], ["commit", "--quiet", "--message", "release"], ["tag", tag]):
+            subprocess.run([*git, *step], check=True, capture_output=True)
+    return repo

@@ -3,8 +3,8 @@
 ``run`` is pytest over the packaged suite with the plugin loaded, so the
 installed tool and a clone's ``pytest`` run the very same tests with the same
 options (one table: :data:`.settings.OPTIONS`). Arguments after ``--`` go to
-pytest unchanged (``-- -n 4``, ``-- -k auth``). Usage errors are one line and
-exit 4, as pytest's own.
+pytest unchanged (``-- -n 2`` with the ``parallel`` extra, ``-- -k auth``).
+Usage errors are one line and exit 4, as pytest's own.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -73,14 +73,40 @@ def _run_parser() -> _Parser:
     parser = _Parser(
         prog="ipadlogin-conformance run",
         description="Run the conformance suite: against --base-url, or the embedded reference server without one.",
-        epilog="Arguments after -- go to pytest unchanged, e.g. '-- -n 4' (parallel, pytest-xdist) or '-- -k auth'. "
-        "Exit status: 0 every MUST holds, 1 a MUST failed (or a SHOULD with --warnings-as-errors), 4 usage error.",
+        epilog=_run_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--base-url", metavar="URL", help="the server under test; none: the embedded reference server "
                         "[$IPADLOGIN_BASE_URL or $PYTEST_BASE_URL; two sources that disagree are an error]")
     add_run_arguments(parser)
     parser.add_argument("--hypothesis-seed", metavar="SEED", help="seed of the generated cases (replays a run exactly) [$IPADLOGIN_SEED]")
     return parser
+
+
+PARALLEL_EXTRA = 'pip install "ipadlogin-conformance[parallel]"'
+"""pytest-xdist, for `-- -n 2`: an extra, since a single run needs one process."""
+
+
+def _run_epilog() -> str:
+    import pytest
+
+    from .reports.run import EXIT_MEANINGS
+
+    also = {USAGE_ERROR: ", an unreachable --base-url or a reports dir that cannot be written",
+            int(pytest.ExitCode.NO_TESTS_COLLECTED): " (e.g. `-- -k` matched nothing)"}
+    codes = "\n".join(f"  {code}  {meaning}{also.get(code, '')}" for code, meaning in EXIT_MEANINGS.items())
+    return ("Arguments after -- go to pytest unchanged, e.g. `-- -k auth`, or `-- -n 2` for two worker\n"
+            f"processes, which needs pytest-xdist: {PARALLEL_EXTRA}\n\n"
+            f"Exit status (pytest's):\n{codes}")
+
+
+def _require_xdist_for(passthrough: Sequence[str]) -> None:
+    """`-n` without pytest-xdist: say which extra brings it, not pytest's "unrecognized arguments"."""
+    import importlib.util
+
+    wants = any(arg.startswith("--numprocesses") or (arg.startswith("-n") and not arg.startswith("--")) for arg in passthrough)
+    if wants and importlib.util.find_spec("xdist") is None:
+        raise UsageError(f"-n needs pytest-xdist, which is not installed: {PARALLEL_EXTRA}")
 
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
@@ -106,7 +132,7 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
 
 
 def run(argv: Sequence[str]) -> int:
-    """The conformance job; pytest's exit status (0 pass, 1 failed, 4 usage error)."""
+    """The conformance job; pytest's exit status (see the epilog of ``run --help``)."""
     import pytest
 
     from . import plugin
@@ -116,6 +142,7 @@ def run(argv: Sequence[str]) -> int:
 
     ours, passthrough = _split(argv)
     args = _run_parser().parse_args(ours)
+    _require_xdist_for(passthrough)
     try:  # a wrong value or an unreachable target: one line here, before pytest starts
         settings = resolve(vars(args))
         if not settings.embedded:
@@ -143,15 +170,36 @@ def run(argv: Sequence[str]) -> int:
         return int(pytest.main(command, plugins=plugins))
 
 
+def user_cache_dir() -> Path:
+    """The tool's folder in the user's cache directory (XDG on Linux, as pip's)."""
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "ipadlogin-conformance"
+
+
 @contextmanager
 def hypothesis_storage() -> Iterator[None]:
-    """Hypothesis keeps a .hypothesis/ folder where it runs; the tool runs in the user's
-    directory and needs none of it (no example database), so it goes to a temporary one."""
+    """Hypothesis's storage in the user's cache directory while the tool runs, not in the working one.
+
+    The tool runs in the user's directory and leaves only its reports there. Hypothesis
+    keeps no examples (no database), but it caches what it derives once, above all the
+    Unicode tables, whose first computation peaks at about 150 MB: a fresh folder per run
+    made every run pay it. A HYPOTHESIS_STORAGE_DIRECTORY of the user's is left alone.
+    """
     if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
         yield
         return
-    with tempfile.TemporaryDirectory(prefix="ipadlogin-hypothesis-") as storage:
-        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
+    with ExitStack() as stack:
+        storage = user_cache_dir() / "hypothesis"
+        try:
+            storage.mkdir(parents=True, exist_ok=True)
+        except OSError:  # no writable home (some CI containers): a temporary folder, cold at every run
+            storage = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ipadlogin-hypothesis-")))
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(storage)
         try:
             yield
         finally:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import schemathesis
-from schemathesis.generation.meta import REQUEST_SHAPE_PROBES
+from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 
 from .checks import Expect, judge_login
 from .checks.policy import Policy
@@ -90,8 +90,9 @@ def load_schema(*, examples: int, run_seed: int, shard: int = 0, positive: bool 
 
 
 def _not_a_request_shape_probe(ctx: Any, case: Any) -> bool:
-    # case._meta, not case.meta: reading .meta here would validate the case again.
-    return getattr(case._meta.phase.data, "scenario", None) not in REQUEST_SHAPE_PROBES
+    # schemathesis's own test for the probes its checks skip (it reads the case's
+    # metadata without validating the case again, as case.meta would).
+    return coverage_scenario(case) not in REQUEST_SHAPE_PROBES
 
 
 def to_request(case: Any) -> GeneratedRequest:

@@ -55,8 +55,19 @@ def vendor_guide(notes: list[str] | None = None) -> str:
 
 
 def render(examples: list[Example]) -> str:
-    parts = [_INTRO, _verdicts(), _requirement_index(), *(_requirement(example) for example in examples)]
+    parts = [_INTRO.replace("{install}", install_line()), _verdicts(), _requirement_index(),
+             *(_requirement(example) for example in examples)]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def install_line() -> str:
+    """The README's install line: this version's release tag of the repository its metadata names."""
+    from importlib.metadata import metadata
+
+    from . import __version__
+
+    urls = dict(entry.split(", ", 1) for entry in metadata("ipadlogin-conformance").get_all("Project-URL") or [])
+    return f'pip install "git+{urls["Repository"]}@v{__version__}"'
 
 
 _INTRO = """\
@@ -74,13 +85,14 @@ stable, so reports, CI gates and tickets can name it.
 ## Run it against your server
 
 ```sh
-pip install ipadlogin-conformance
+{install}   # not on a package index yet: a release tag of the repository
 export IPADLOGIN_TOKEN='a token your server accepts'   # never written to any report
 ipadlogin-conformance run --base-url https://your-server.example
 ```
 
 - Exit status **0**: every MUST holds. **1**: a MUST fails (or a SHOULD, with
   `--warnings-as-errors`). **4**: a wrong option or an unreachable URL, told in one line.
+  `ipadlogin-conformance run --help` tells the others (2 interrupted, 3 internal error, 5 no tests).
 - Reports land in `reports/` (`--reports-dir`): `junit.xml`, `summary.json`, `report.html`
   (hand it to your customers), `summary.md` and `exchanges.har`, every request and answer
   of the run (token redacted), which `ipadlogin-conformance replay reports/exchanges.har`
