@@ -92,7 +92,7 @@ def test_a_failure_found_is_conclusive_even_in_a_partial_run() -> None:
 
 def test_warnings_warn_and_fail_only_with_warnings_as_errors_which_the_verdict_names() -> None:
     results = results_with({"ENV-6": Outcome.WARN, "METH-1": Outcome.WARN})
-    assert run_verdict(results, False).lines() == ["overall: WARN — every requirement checked, every MUST met; SHOULD warnings: ENV-6, METH-1"]
+    assert run_verdict(results, False).lines() == ["overall: WARN — every requirement checked, every MUST met; warnings: ENV-6, METH-1"]
     strict = run_verdict(results, True)
     assert strict.outcome is RunOutcome.FAIL and strict.blocking == ("ENV-6", "METH-1")
     assert strict.lines() == ["overall: FAIL — warnings are errors (--warnings-as-errors), and ENV-6, METH-1 warned"]

@@ -54,9 +54,9 @@ class RunVerdict:
     def reason(self) -> str:
         """The overall verdict in one sentence, after its word."""
         if self.outcome is RunOutcome.FAIL:
-            musts = [rid for rid in self.blocking if rid not in self.warned]
+            failed = [rid for rid in self.blocking if rid not in self.warned]
             warned = [rid for rid in self.blocking if rid in self.warned]
-            parts = [f"{_ids(musts)} {'fails' if len(musts) == 1 else 'fail'} the run"] if musts else []
+            parts = [f"{_ids(failed)} {'fails' if len(failed) == 1 else 'fail'} the run"] if failed else []
             if warned:
                 parts.append(f"warnings are errors (--warnings-as-errors), and {_ids(warned)} warned")
             return "; ".join(parts)
@@ -64,7 +64,7 @@ class RunVerdict:
             return "no requirement failed in what ran, but the run is incomplete: not a verdict to publish"
         checked = "every requirement checked, every MUST met"
         if self.outcome is RunOutcome.WARN:
-            return f"{checked}; SHOULD warnings: {_ids(self.warned)}"
+            return f"{checked}; warnings: {_ids(self.warned)}"
         unverified = f"; not verified: {_ids(self.not_verified)}" if self.not_verified else ""
         return f"{checked}, no warning{unverified}"
 
