@@ -24,12 +24,14 @@ from .checks import Expect
 from .judgement import judge_into, label_login, label_other_method, label_qr
 from .evidence import describe
 from .exchange import Exchange
+from .interrupts import SignalGuard
+from .redaction import Redactor
 from .results import RunResults, TestRecord, is_blocking
 from .spec import seed_example_wcid
 from .settings import OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
-from .reports import JUNIT_XML, ReportsDirError, RunProgress, prepare_reports_dir, write_reports
+from .reports import JUNIT_XML, ReportsDirError, ReportsLock, RunProgress, lock_reports_dir, prepare_reports_dir, write_reports
 from .target import Target, TargetConfig, Unreachable, require_reachable
 from .verdict import Finding
 
@@ -40,6 +42,8 @@ RECORD = pytest.StashKey[TestRecord]()
 REPORT_ATTRIBUTE = "ipadlogin_record"
 RUN_SEED = "ipadlogin_run_seed"
 """The xdist workerinput key carrying the run's Hypothesis seed."""
+SIGNALS = SignalGuard()
+"""SIGTERM ends a run as Ctrl-C does; no signal cuts the reports short (see :mod:`.interrupts`)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,6 +64,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     if settings.embedded and settings.known_wcid is None:
         settings = replace(settings, known_wcid=seed_example_wcid())
+    if settings.embedded and settings.token is None:
+        from .server import DEFAULT_DEV_TOKEN  # the token the embedded server is started with, redacted like any other
+
+        settings = replace(settings, token=DEFAULT_DEV_TOKEN)
     if settings.seed is None:
         # One seed for the whole run, reported with every failure; xdist workers get the controller's.
         seed = getattr(config, "workerinput", {}).get(RUN_SEED)
@@ -68,9 +76,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = RunResults()
     global _active_settings
     _active_settings = settings
+    SIGNALS.install()
     if not hasattr(config, "workerinput"):
-        reports = _prepare_reports(config, settings)
-        config.pluginmanager.register(RunReporter(config, reports=reports), "ipadlogin-run-reporter")
+        lock = _prepare_reports(config, settings)
+        config.pluginmanager.register(RunReporter(config, lock), "ipadlogin-run-reporter")
         if settings.rate_limit is not None or settings.success_budget is not None:
             config.pluginmanager.register(SharedBudgetDir(), "ipadlogin-shared-budget")
     if not settings.embedded and not hasattr(config, "workerinput"):
@@ -78,6 +87,27 @@ def pytest_configure(config: pytest.Config) -> None:
             require_reachable(TargetConfig.for_settings(settings, settings.base_url, settings.token))
         except Unreachable as error:
             raise pytest.UsageError(str(error)) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    SIGNALS.restore()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The run's first lines say where requests go, and through which proxy."""
+    settings = config.stash[SETTINGS]
+    target = settings.base_url or "embedded reference server"
+    if settings.proxy:
+        return [f"ipadlogin: target {target} via proxy {settings.proxy}"]
+    ignored = "" if settings.use_proxy_env or settings.embedded else " (--no-proxy: proxy variables ignored)"
+    return [f"ipadlogin: target {target}, no proxy{ignored}"]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> Iterator[None]:
+    """Reports (the suite's, JUnit's, the terminal's) are written whole, even when a signal comes meanwhile."""
+    with SIGNALS.held_off():
+        return (yield)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -100,21 +130,21 @@ def active_settings() -> Settings:
     return _active_settings
 
 
-def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
-    """Whether this run writes reports; if so the reports dir must be writable now, not after the run.
+def _prepare_reports(config: pytest.Config, settings: Settings) -> ReportsLock | None:
+    """The reports dir's lock when this run writes reports: the dir must be writable, and free, now, not after the run.
 
     junit.xml goes there too unless --junitxml says otherwise. A run of only
     the project's self-tests writes none (it would overwrite a conformance run's).
     """
     if config.option.collectonly or not _may_run_suite(config):
-        return False
+        return None
     try:
-        prepare_reports_dir(settings.reports_dir)
+        lock = lock_reports_dir(prepare_reports_dir(settings.reports_dir))
     except ReportsDirError as error:
         raise pytest.UsageError(str(error)) from None
     if config.option.xmlpath is None:
         config.option.xmlpath = str(settings.reports_dir / JUNIT_XML)
-    return True
+    return lock
 
 
 def _may_run_suite(config: pytest.Config) -> bool:
@@ -166,11 +196,10 @@ def target(ipadlogin_settings: Settings, pytestconfig: pytest.Config) -> Iterato
             with Target(TargetConfig.for_settings(settings, settings.base_url, settings.token), budget) as client:
                 yield client
             return
-        from .server import DEFAULT_DEV_TOKEN, start_reference_server
+        from .server import start_reference_server
 
-        token = settings.token or DEFAULT_DEV_TOKEN
-        with start_reference_server(token=token) as server:
-            with Target(TargetConfig.for_settings(settings, server.url, token), budget) as client:
+        with start_reference_server(token=settings.token) as server:  # the development token unless one was given
+            with Target(TargetConfig.for_settings(settings, server.url, settings.token), budget) as client:
                 yield client
     finally:
         budget.close()
@@ -231,7 +260,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         blocking = [f for f in record.findings if is_blocking(f, settings.warnings_as_errors)]
         if blocking:
             shown = _first_per_requirement(blocking)
-            message = "\n\n".join(describe(finding, record.seed) for finding in shown)
+            redactor = Redactor(settings.token)
+            message = "\n\n".join(describe(redactor.finding(finding), record.seed) for finding in shown)
             then = f"\n\nthen {not_sent}" if not_sent else ""
             pytest.fail(f"{len(blocking)} finding(s) break the contract:\n\n{message}{then}", pytrace=False)
     if not_sent:
@@ -252,20 +282,38 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     record = item.stash.get(RECORD, None)
     if record is not None and report.when == "teardown":
         setattr(report, REPORT_ATTRIBUTE, record.to_dict())
+    _redact_report(report, Redactor(item.config.stash[SETTINGS].token))
     return report
+
+
+def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """What pytest prints and puts in junit.xml (the failure or skip text, captured output), without the token.
+
+    The suite's own messages are built from redacted findings; this catches any other text
+    (a crash's traceback quoting a server's answer, a print in a test).
+    """
+    if isinstance(report.longrepr, tuple):
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, redactor.text(reason))
+    elif report.longrepr is not None:
+        text = str(report.longrepr)
+        if redactor.text(text) != text:
+            report.longrepr = redactor.text(text)
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
 class RunReporter:
     """On the controller: merges the tests' records, closes the run, prints the table."""
 
-    def __init__(self, config: pytest.Config, reports: bool = False) -> None:
+    def __init__(self, config: pytest.Config, lock: ReportsLock | None = None) -> None:
         self.settings = config.stash[SETTINGS]
         self.results = config.stash[RESULTS]
-        self.reports = reports
-        """Whether this run writes the reports (see _prepare_reports)."""
+        self.lock = lock
+        """Held while this run writes the reports (see _prepare_reports); None: it writes none."""
+        self.reports = lock is not None
         self.progress = RunProgress(self.settings.warnings_as_errors)
         self.written: list[Path] = []
-        self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if reports else None
+        self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if self.reports else None
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -275,7 +323,8 @@ class RunReporter:
             record = TestRecord.from_dict(data)
             self.results.merge(record)
             if self.cassette is not None:
-                self.cassette.add(record)
+                with SIGNALS.held_off():  # a test's entries and its line in _tests, or neither
+                    self.cassette.add(record)
             delattr(report, REPORT_ATTRIBUTE)  # pytest keeps every report to the end; the exchanges are on disk now
         self.progress.observe(report, record)
 
@@ -290,6 +339,10 @@ class RunReporter:
             if self.cassette is not None and self.cassette.close(self.results, run) is not None:
                 self.written.append(self.cassette.path)
 
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.results.tests:
             write_table(terminalreporter, self.results, self.settings)
@@ -302,7 +355,7 @@ def write_table(terminalreporter: Any, results: RunResults, settings: Settings) 
     write = terminalreporter.write_line
     terminalreporter.section("iPadLogin conformance")
     target = settings.base_url or "embedded reference server"
-    write(f"target {target} · profile {settings.profile.value}")
+    write(f"target {target} · profile {settings.profile.value}" + (f" · proxy {settings.proxy}" if settings.proxy else ""))
     write(f"{'requirement':<12}{'level':<8}{'verdict':<14}{'checks':>8}  statement")
     for requirement in load_catalog():
         result = results.requirements[requirement.id]

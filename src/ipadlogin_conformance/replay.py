@@ -82,6 +82,7 @@ def settings_of(run: Mapping[str, Any], given: Mapping[str, Any], reports_dir: P
         verify_tls=run.get("verifyTls", True),
         ca_bundle=None,
         reports_dir=Path(values["reports-dir"]),
+        proxy=run.get("proxy"),
     )
 
 

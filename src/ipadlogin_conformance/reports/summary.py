@@ -17,9 +17,11 @@ from typing import Any
 from .. import __version__
 from ..catalog import load_catalog
 from ..evidence import evidence_data
+from ..redaction import Redactor
 from ..results import RunResults
 from ..settings import Settings
 from ..spec import spec_sha256, spec_version
+from ..strict_json import dumps
 from ..verdict import Outcome
 from .latency import latency_figures
 from .run import RunInfo, exit_meaning
@@ -30,8 +32,9 @@ EMBEDDED = "embedded reference server"
 
 
 def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict[str, Any]:
-    """Everything a report states about a run, as JSON-ready data (the token is never part of it)."""
-    requirements = [_requirement(results, requirement.id) for requirement in load_catalog()]
+    """Everything a report states about a run, as JSON-ready data (the token is never part of it: the evidence is redacted)."""
+    redactor = Redactor(settings.token)
+    requirements = [_requirement(results, requirement.id, redactor) for requirement in load_catalog()]
     return {
         "schema_version": SCHEMA_VERSION,
         "complete": run.complete,
@@ -58,6 +61,8 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo) -> dict
             "latency_budget_ms": settings.latency_budget_ms,
             "known_wcid_given": settings.known_wcid is not None,
             "verify_tls": settings.verify_tls,
+            "proxy": settings.proxy,
+            "use_proxy_env": settings.use_proxy_env,
         },
         "tests": {"collected": run.tests_collected, "run": run.tests_run, "crashed": list(run.crashed)},
         "totals": _totals(requirements),
@@ -87,7 +92,7 @@ def headline(summary: dict[str, Any]) -> str:
     return summary["verdict"]
 
 
-def _requirement(results: RunResults, requirement_id: str) -> dict[str, Any]:
+def _requirement(results: RunResults, requirement_id: str, redactor: Redactor) -> dict[str, Any]:
     requirement = load_catalog()[requirement_id]
     result = results.requirements[requirement_id]
     return {
@@ -100,7 +105,7 @@ def _requirement(results: RunResults, requirement_id: str) -> dict[str, Any]:
         "checks": result.checks,
         "tests": len(result.tests),
         "counts": {outcome.value: result.counts[outcome.value] for outcome in Outcome if result.counts[outcome.value]},
-        "evidence": [evidence_data(test_id, seed, finding) for test_id, seed, finding in result.evidence],
+        "evidence": [evidence_data(test_id, seed, redactor.finding(finding)) for test_id, seed, finding in result.evidence],
     }
 
 
@@ -128,4 +133,4 @@ def summary_schema() -> dict[str, Any]:
 
 
 def to_json(summary: dict[str, Any]) -> str:
-    return json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    return dumps(summary, indent=2, ensure_ascii=False) + "\n"
