@@ -137,7 +137,8 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
         flood = serve(hostile.header_flood)
         jobs["header-flood"] = scenario(flood, _suite_args(flood.url), servers={"login": flood})
         echo = serve(hostile.echo_token)
-        jobs["echo-token"] = scenario(echo, _suite_args(echo.url, token=ECHOED_TOKEN), secrets=(ECHOED_TOKEN,), servers={"login": echo})
+        echo_args = _suite_args(echo.url, "--success-budget", "0", token=ECHOED_TOKEN)  # every test, the QR fetch too
+        jobs["echo-token"] = scenario(echo, echo_args, secrets=(ECHOED_TOKEN,), servers={"login": echo})
         jobs["short-token"] = scenario(None, _suite_args(echo.url, token="6chars"), secrets=("6chars",))
 
         qr_scenarios: dict[str, tuple[hostile.Behaviour | None, str]] = {

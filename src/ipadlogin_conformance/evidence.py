@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import load_catalog
-from .exchange import Exchange, ReceivedResponse, excerpt
+from .exchange import Exchange, excerpt, shown_body
 from .verdict import Finding
 
 BODY_EXCERPT = 600
@@ -43,7 +43,7 @@ def describe_exchange(exchange: Exchange) -> list[str]:
     else:
         content_type = next((v for k, v in response.headers if k.lower() == "content-type"), "-")
         lines.append(f"  got: HTTP {response.status}, Content-Type {content_type}, {exchange.elapsed_ms:.0f} ms")
-        lines.append(f"       {_body_text(response)}")
+        lines.append(f"       {shown_body(response, BODY_EXCERPT)}")
     lines.append(f"  reproduce: {exchange.curl()}")
     return lines
 
@@ -77,7 +77,7 @@ def exchange_data(exchange: Exchange) -> dict[str, Any]:
         else {
             "status": response.status,
             "headers": _headers(response.headers),
-            "body": _body_text(response),
+            "body": shown_body(response, BODY_EXCERPT),
             "body_bytes": len(response.body) if response.withheld is None else response.withheld,
             "truncated": response.truncated,
         },
@@ -86,12 +86,6 @@ def exchange_data(exchange: Exchange) -> dict[str, Any]:
         "elapsed_ms": round(exchange.elapsed_ms, 1),
         "curl": exchange.curl(),
     }
-
-
-def _body_text(response: ReceivedResponse) -> str:
-    if response.withheld is not None:
-        return f"({response.withheld} bytes, not shown: not a PNG image)"
-    return excerpt(response.body, BODY_EXCERPT)
 
 
 def _headers(headers: tuple[tuple[str, str], ...]) -> list[list[str]]:

@@ -174,6 +174,13 @@ def _decode_body(body: dict[str, str] | None) -> bytes | None:
     return base64.b64decode(body["base64"])
 
 
+def shown_body(response: ReceivedResponse, limit: int = 500) -> str:
+    """A response's body as a report shows it: its beginning, or only its size when it was withheld."""
+    if response.withheld is not None:
+        return f"({response.withheld} bytes, not shown: not a PNG image)"
+    return excerpt(response.body, limit)
+
+
 def excerpt(body: bytes, limit: int = 500) -> str:
     """The beginning of a body as text, for a failure message."""
     text = body[:limit].decode("utf-8", "backslashreplace")

@@ -203,8 +203,9 @@ class Target:
         started = time.perf_counter()
         deadline = time.monotonic() + self.config.request_timeout_s
         hops: list[str] = []
+        current = url
         while True:
-            exchange = self._fetch_hop(hops[-1] if hops else url, deadline)
+            exchange = self._fetch_hop(current, deadline)
             location = _redirect_location(exchange)
             if location is None:
                 break
@@ -212,7 +213,8 @@ class Target:
                 exchange = replace(exchange, response=None, error=f"more than {MAX_QR_REDIRECTS} redirects",
                                    error_kind=ErrorKind.REDIRECT.value)
                 break
-            hops.append(urljoin(hops[-1] if hops else url, location))
+            current = urljoin(current, location)
+            hops.append(current)
         error = exchange.error
         if error is not None and hops:
             error = f"{error} (after {len(hops)} redirect(s), at {hops[-1]})"[:ERROR_TEXT_LIMIT]
@@ -232,28 +234,31 @@ class Target:
             raise TargetStalled(reason)
 
     def _fetch_hop(self, url: str, deadline: float) -> Exchange:
-        """One GET of the QR fetch, if the fetch policy allows it (checked here when a proxy connects instead of the suite)."""
+        """One GET of the QR fetch, if the fetch policy allows it."""
         started = time.perf_counter()
-        sent = SentRequest("GET", url)
-        refusal = self._fetch_policy.refused_scheme(url)
         try:
             proxy = self._proxy(url)
         except ProxyError as error:
-            return self._failed(sent, started, ErrorKind.PROXY, str(error))
-        check: AddressCheck | None = self._fetch_policy.refused_addresses
+            return self._failed(SentRequest("GET", url), started, ErrorKind.PROXY, str(error))
+        refusal = self._fetch_policy.refused_scheme(url)
         if refusal is None and proxy is not None:
-            parts = urlsplit(url)
-            try:
-                refusal = check(parts.hostname or "", resolve(parts.hostname or "", 0, max(0.0, deadline - time.monotonic())))
-            except OSError:
-                pass  # a name only the proxy can resolve
-            check = None
+            refusal = self._refused_before_proxy(url, deadline)
         if refusal is not None:
-            return self._failed(sent, started, ErrorKind.REFUSED, refusal)
+            return self._failed(SentRequest("GET", url), started, ErrorKind.REFUSED, refusal)
+        # Without a proxy the wire checks the addresses it is about to connect to (no second lookup).
+        check = None if proxy is not None else self._fetch_policy.refused_addresses
         exchange = self.send("GET", url, {}, None, limit=self.config.max_qr_bytes, deadline=deadline, address_check=check)
         if proxy is not None:
             exchange.labels["proxy"] = proxy.shown
         return exchange
+
+    def _refused_before_proxy(self, url: str, deadline: float) -> str | None:
+        """The proxy connects, not the suite: the host is looked up here (a name only the proxy resolves passes)."""
+        host = urlsplit(url).hostname or ""
+        try:
+            return self._fetch_policy.refused_addresses(host, resolve(host, 0, max(0.0, deadline - time.monotonic())))
+        except OSError:
+            return None
 
     def send(
         self,

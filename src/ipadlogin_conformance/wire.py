@@ -96,11 +96,11 @@ class ExchangeOnWire:
             self._head_start = self._search_from = 0
 
     def took(self, data: bytes) -> None:
-        if len(self.received) + len(data) > self._capture_limit:
+        if self.overflow or len(self.received) + len(data) > self._capture_limit:
             self.overflow = True
-        else:
-            self.received += data
-        if not self.head_complete and not self.overflow:
+            return
+        self.received += data
+        if not self.head_complete:
             self._check_head()
 
     def _check_head(self) -> None:
