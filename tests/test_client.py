@@ -189,3 +189,23 @@ def test_a_png_of_huge_dimensions_is_refused_before_decoding() -> None:
         exchange, _ = client.fetch_qr(f"{qr.url}/qr.png")
     finding = qr_image_decodes(exchange)
     assert finding.outcome is Outcome.WARN and "4096 × 4096 pixels of 4 channel(s)" in finding.detail
+
+
+@pytest.mark.parametrize("url", ["http://[::1:80/qr.png", "http://127.0.0.1:99999/qr.png", "http://127.0.0.1:port/qr.png", "http:///qr.png"])
+def test_a_qr_url_that_cannot_be_sent_is_the_servers_fault_not_a_crash(url: str) -> None:
+    with _target("http://127.0.0.1:9") as client:
+        exchange, unreachable = client.fetch_qr(url)
+    assert not unreachable and exchange.error_kind == ErrorKind.BAD_URL.value
+    assert qr_image_decodes(exchange, unreachable=unreachable).outcome is Outcome.WARN
+
+
+def test_a_redirect_to_a_url_that_cannot_be_sent_is_told_with_its_hop() -> None:
+    with hostile.HostileServer(hostile.redirect_to("http://[::1:80/x")) as qr, _target(qr.url) as client:
+        exchange, _ = client.fetch_qr(f"{qr.url}/qr.png")
+    assert exchange.error_kind == ErrorKind.BAD_URL.value and "after 1 redirect(s), at http://[::1:80/x" in exchange.error
+
+
+def test_a_qr_url_with_unicode_is_sent_percent_encoded() -> None:
+    with hostile.HostileServer(hostile.png_bomb) as qr, _target(qr.url) as client:
+        client.fetch_qr(f"{qr.url}/二维码.png?a b")
+    assert qr.requests[0].path == "/%E4%BA%8C%E7%BB%B4%E7%A0%81.png?a%20b"

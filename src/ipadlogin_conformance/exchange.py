@@ -47,6 +47,8 @@ class ErrorKind(str, enum.Enum):
     """The Content-Encoding could not be undone."""
     REDIRECT = "redirect"
     """Too many redirects (the QR fetch follows a few)."""
+    BAD_URL = "bad-url"
+    """A URL the server gave (a qrCodeUrl, a redirect's Location) that cannot be parsed or sent."""
 
 
 def header(headers: Headers, name: str) -> str | None:

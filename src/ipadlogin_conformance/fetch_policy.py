@@ -63,7 +63,7 @@ class FetchPolicy:
         return cls(frozenset(kind for kind in map(address_kind, addresses) if kind is not None))
 
     def refused_scheme(self, url: str) -> str | None:
-        scheme = urlsplit(url).scheme.lower()
+        scheme = url.partition(":")[0].lower() if ":" in url else ""  # also of a URL urlsplit cannot read
         if scheme not in FETCHED_SCHEMES:
             return f"not fetched: {scheme or 'no'} scheme (the suite fetches http and https URLs only)"
         return None

@@ -58,9 +58,10 @@ ERROR_TEXT_LIMIT = 400
 UNREACHABLE = frozenset({ErrorKind.CONNECT.value, ErrorKind.TLS.value, ErrorKind.REFUSED.value})
 """Error kinds of a QR fetch that leave DATA-3 not verified: the image could not be fetched at all."""
 TRANSPORT_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError,
-                    httpcore.UnsupportedProtocol, HeadTooLarge, AddressRefused, ssl.SSLError, OSError, ValueError)
+                    httpcore.UnsupportedProtocol, httpx.InvalidURL, HeadTooLarge, AddressRefused, ssl.SSLError, OSError,
+                    ValueError)
 """What a request may raise because of the server, the network or the URL it was given (ValueError: DecodingError,
-ProxyError, a URL httpcore cannot parse)."""
+ProxyError, a header value that is no text)."""
 
 
 class TargetStalled(BudgetExhausted):
@@ -213,7 +214,10 @@ class Target:
                 exchange = replace(exchange, response=None, error=f"more than {MAX_QR_REDIRECTS} redirects",
                                    error_kind=ErrorKind.REDIRECT.value)
                 break
-            current = urljoin(current, location)
+            try:
+                current = urljoin(current, location)
+            except ValueError:
+                current = location  # the next hop tells why it cannot be fetched
             hops.append(current)
         error = exchange.error
         if error is not None and hops:
@@ -234,22 +238,27 @@ class Target:
             raise TargetStalled(reason)
 
     def _fetch_hop(self, url: str, deadline: float) -> Exchange:
-        """One GET of the QR fetch, if the fetch policy allows it."""
+        """One GET of the QR fetch, if the URL can be sent and the fetch policy allows it."""
         started = time.perf_counter()
+        sent = SentRequest("GET", url)
+        refusal = self._fetch_policy.refused_scheme(url)
+        if refusal is not None:
+            return self._failed(sent, started, ErrorKind.REFUSED, refusal)
+        unsendable = _unsendable(url)
+        if unsendable is not None:
+            return self._failed(sent, started, ErrorKind.BAD_URL, f"not a URL the suite can fetch: {unsendable}")
         try:
             proxy = self._proxy(url)
         except ProxyError as error:
-            return self._failed(SentRequest("GET", url), started, ErrorKind.PROXY, str(error))
-        refusal = self._fetch_policy.refused_scheme(url)
-        if refusal is None and proxy is not None:
-            refusal = self._refused_before_proxy(url, deadline)
+            return self._failed(sent, started, ErrorKind.PROXY, str(error))
+        limit = self.config.max_qr_bytes
+        if proxy is None:  # the wire checks the addresses it is about to connect to (no second lookup)
+            return self.send("GET", url, {}, None, limit=limit, deadline=deadline, address_check=self._fetch_policy.refused_addresses)
+        refusal = self._refused_before_proxy(url, deadline)
         if refusal is not None:
-            return self._failed(SentRequest("GET", url), started, ErrorKind.REFUSED, refusal)
-        # Without a proxy the wire checks the addresses it is about to connect to (no second lookup).
-        check = None if proxy is not None else self._fetch_policy.refused_addresses
-        exchange = self.send("GET", url, {}, None, limit=self.config.max_qr_bytes, deadline=deadline, address_check=check)
-        if proxy is not None:
-            exchange.labels["proxy"] = proxy.shown
+            return self._failed(sent, started, ErrorKind.REFUSED, refusal)
+        exchange = self.send("GET", url, {}, None, limit=limit, deadline=deadline)
+        exchange.labels["proxy"] = proxy.shown
         return exchange
 
     def _refused_before_proxy(self, url: str, deadline: float) -> str | None:
@@ -316,16 +325,22 @@ class Target:
         return self._pools[key]
 
     def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpcore.Request:
-        """The request as httpx would send it: its headers, then the test's, then the body's length."""
-        host = urlsplit(url).netloc.rpartition("@")[2]
-        sent = [(b"Host", host.encode("idna" if not host.isascii() else "ascii")), (b"Accept", b"*/*"),
-                (b"Accept-Encoding", ACCEPT_ENCODING.encode()), (b"User-Agent", USER_AGENT.encode())]
+        """The request as httpx would send it: httpx's reading of the URL (IDNA, percent-encoding), its headers,
+        the test's, then the body's length."""
+        parsed = httpx.URL(url)
+        sent = [(b"Host", parsed.netloc), (b"Accept", b"*/*"), (b"Accept-Encoding", ACCEPT_ENCODING.encode()),
+                (b"User-Agent", USER_AGENT.encode())]
         sent += [(name.encode("utf-8"), value.encode("utf-8")) for name, value in headers.items()]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             sent.append((b"Content-Length", str(len(body or b"")).encode()))
         timeout = self.config.request_timeout_s
-        return httpcore.Request(method, url, headers=sent, content=body,
-                                extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}})
+        return httpcore.Request(
+            method,
+            httpcore.URL(scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path),
+            headers=sent,
+            content=body,
+            extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}},
+        )
 
     def _read(self, response: httpcore.Response, started: float, limit: int) -> tuple[ReceivedResponse, bool, bool]:
         """The body, inflated, cut at ``limit`` bytes (raw and inflated) or where the deadline passed.
@@ -419,6 +434,8 @@ def _failure(error: Exception) -> tuple[ErrorKind, str]:
         return ErrorKind.CONNECTION_CLOSED, f"connection lost: {text}"
     if isinstance(error, ssl.SSLError):
         return ErrorKind.TLS, f"TLS error: {text}"
+    if isinstance(error, (httpx.InvalidURL, httpcore.UnsupportedProtocol)):
+        return ErrorKind.BAD_URL, f"not sent: {text}"
     return ErrorKind.PROTOCOL, f"{type(error).__name__}: {text}"
 
 
@@ -432,6 +449,17 @@ def _framing_error(response: ReceivedResponse, excess: int) -> str:
         framing = "its chunked body had ended"
     return (f"{excess} bytes followed the answer ({framing}): on a kept-alive connection they would pass for the "
             "next answer, so the suite closed the connection")
+
+
+def _unsendable(url: str) -> str | None:
+    """Why ``url`` (a server's) cannot be sent, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as error:
+        return str(error)
+    return None if parts.hostname else "it names no host"
 
 
 def _redirect_location(exchange: Exchange) -> str | None:
@@ -456,5 +484,8 @@ def _header_text(value: bytes) -> str:
 
 
 def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a URL no request can go to: no origin that could have stalled
+        return "", url
     return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
