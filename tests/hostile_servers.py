@@ -9,8 +9,10 @@ stops when closed, so nothing outlives the test.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
+import json
 import socket
 import ssl
 import struct
@@ -20,11 +22,17 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 HOLD_S = 30.0
 """The longest any behaviour keeps a connection: far beyond the suite's timeout, still bounded."""
 BLOCK = b" " * 65536
 ENVELOPE_START = b'{"code":"1000","message":"ok","data":{"wId":"w","qrCodeUrl":"http://127.0.0.1:1/qr.png"},"pad":"'
+FAILURE = b'{"code":"1001","message":"refused","data":null}'
+FORGED = b'{"code":"1000","message":"FORGED-ANSWER","data":{"wId":"forged","qrCodeUrl":"http://127.0.0.1:1/forged.png"}}'
+"""Bytes a desynchronising server appends: read as the next request's answer, they would be a success."""
+CLOUD_KEYS = b"AccessKeyId=ASIAHOSTILETEST7EXAMPLE\nSecretAccessKey=hostile/secret+key/wJalrXUtnFEMI7K7MDENG\n"
+"""What a metadata service would hand out: it must never reach a report."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class Context:
     stop: threading.Event
     deadline: float
     links: dict[str, str] = field(default_factory=dict)
+    next_request: Callable[[], Request | None] = lambda: None
+    """Reads the next request on this connection (keep-alive), counted by the server as a reused connection."""
 
     def running(self) -> bool:
         return not self.stop.is_set() and time.monotonic() < self.deadline
@@ -50,12 +60,13 @@ class Context:
 Behaviour = Callable[[socket.socket, Context], None]
 
 
-def response_head(status: str, content_type: str | None = "application/json", **headers: str | int) -> bytes:
+def response_head(status: str, content_type: str | None = "application/json", *, keep_alive: bool = False, **headers: str | int) -> bytes:
     lines = [f"HTTP/1.1 {status}"]
     if content_type:
         lines.append(f"Content-Type: {content_type}")
     lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
-    lines.append("Connection: close")
+    if not keep_alive:
+        lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
@@ -144,6 +155,108 @@ def redirect_away(conn: socket.socket, ctx: Context) -> None:
     conn.sendall(response_head("307 Temporary Redirect", None, Location=location, Content_Length=0))
 
 
+def trickle_head(conn: socket.socket, ctx: Context) -> None:
+    """A header block a byte every half second that never ends (httpx's per-read timeout never fires)."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    while not ctx.stop.wait(0.5) and ctx.running():
+        conn.sendall(b"a")
+
+
+def header_flood(conn: socket.socket, ctx: Context) -> None:
+    """10,000 headers (about 90 KB, under h11's 100 KiB limit), then a valid envelope."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % len(FAILURE)
+    conn.sendall(head + b"".join(b"X-Flood-%d: v\r\n" % i for i in range(10_000)) + b"Connection: close\r\n\r\n" + FAILURE)
+
+
+def _desync(first_head: bytes, first_body: bytes) -> Behaviour:
+    def behaviour(conn: socket.socket, ctx: Context) -> None:
+        forged = response_head("200 OK", keep_alive=True, Content_Length=len(FORGED)) + FORGED
+        while ctx.running():
+            conn.sendall(first_head + first_body + forged)  # one write: the forged answer arrives with the first
+            if ctx.next_request() is None:
+                return
+
+    return behaviour
+
+
+short_content_length = _desync(response_head("200 OK", keep_alive=True, Content_Length=len(FAILURE)), FAILURE)
+short_content_length.__doc__ = "Kept-alive answers whose Content-Length stops short: what follows is a forged second answer."
+no_content_with_body = _desync(response_head("204 No Content", None, keep_alive=True), FAILURE)
+no_content_with_body.__doc__ = "A 204 that carries a body, followed by a forged answer, on a kept-alive connection."
+
+
+def echo_token(conn: socket.socket, ctx: Context) -> None:
+    """Echoes the Authorization value back in every form: headers, body, the qrCodeUrl, an error text.
+
+    Its QR path answers 404 with the path it was asked for (the token, URL-encoded, in its query).
+    """
+    token = ctx.request.headers.get("authorization", "")
+    raw = token.encode()
+    if ctx.request.path.startswith("/qr/"):
+        body = json.dumps({"code": "1001", "message": f"no such image: {ctx.request.path}", "data": None}).encode()
+        conn.sendall(response_head("404 Not Found", Content_Length=len(body)) + body)
+        return
+    if ctx.request.headers.get("content-type") == "text/plain":  # the REQ-10 text case: a status line h11 rejects
+        conn.sendall(b"HTTP/1.1 2x0 " + raw + b"\r\n\r\n")
+        return
+    forms = [token, base64.b64encode(raw).decode(), base64.b64encode(b"u:" + raw).decode(), quote(token, safe=""), raw.hex()]
+    qr_url = f"{ctx.links['self']}/qr/w-1.png?t={quote(token, safe='')}"
+    body = json.dumps({"code": "1000", "message": " ".join(forms), "data": {"wId": token, "qrCodeUrl": qr_url}}).replace("/", "\\/")
+    data = body.encode()
+    conn.sendall(response_head("200 OK", Content_Length=len(data), X_Echo=token, X_Echo_B64=forms[1],
+                               Set_Cookie=f"s={quote(token, safe='')}") + data)
+
+
+def qr_secret(conn: socket.socket, ctx: Context) -> None:
+    """A metadata-style service: credentials as text to whoever asks."""
+    conn.sendall(response_head("200 OK", "text/plain", Content_Length=len(CLOUD_KEYS)) + CLOUD_KEYS)
+
+
+def redirect_to(location: str, delay_s: float = 0.0) -> Behaviour:
+    """A 302 to ``location`` (``{path}`` is the request's path), after ``delay_s`` seconds."""
+
+    def redirect(conn: socket.socket, ctx: Context) -> None:
+        if ctx.stop.wait(delay_s):
+            return
+        target = location.format(path=ctx.request.path)
+        conn.sendall(response_head("302 Found", None, Location=target, Content_Length=0))
+
+    return redirect
+
+
+def _png_bomb() -> bytes:
+    """A PNG of 4096 × 4096 RGBA pixels (64 MiB decoded) in about 70 KB: zeros compress well."""
+    width = height = 4096
+    deflater = zlib.compressobj(9)
+    row = bytes(1 + 4 * width)  # filter byte 0, then black transparent pixels
+    idat = b"".join(deflater.compress(row) for _ in range(height)) + deflater.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def png_bomb(conn: socket.socket, ctx: Context) -> None:
+    image = _png_bomb()
+    conn.sendall(response_head("200 OK", "image/png", Content_Length=len(image)) + image)
+
+
+def slow_failure(conn: socket.socket, ctx: Context) -> None:
+    """A failure envelope after 0.3 s: a long run that is well under way when it is stopped."""
+    if not ctx.stop.wait(0.3):
+        conn.sendall(response_head("200 OK", Content_Length=len(FAILURE)) + FAILURE)
+
+
+def forward_proxy(conn: socket.socket, ctx: Context) -> None:
+    """An HTTP proxy that answers for every host itself: a success to POST, 404 to anything else."""
+    if ctx.request.method == "POST":
+        login_pointing_at(ctx.request.path.replace("/iPadLogin", "/qr/w-1.png"))(conn, ctx)
+    else:
+        not_found(conn, ctx)
+
+
 def not_found(conn: socket.socket, ctx: Context) -> None:
     body = b'{"code":"1001","message":"not found","data":null}'
     conn.sendall(response_head("404 Not Found", Content_Length=len(body)) + body)
@@ -169,6 +282,8 @@ class HostileServer:
         self.requests: list[Request] = []
         self.first_request: float | None = None
         """time.monotonic() when the first complete request head arrived (a bare TCP probe is no request)."""
+        self.reused = 0
+        """Requests that came on a connection that had carried one before."""
         self._stop = threading.Event()
         self._listener = socket.create_server((host, 0))
         self._listener.settimeout(0.2)
@@ -176,6 +291,7 @@ class HostileServer:
         self._lock = threading.Lock()
         port = self._listener.getsockname()[1]
         self.url = f"{'https' if tls else 'http'}://{host}:{port}"
+        self.links["self"] = self.url
         self._thread = threading.Thread(target=self._accept, daemon=True, name=f"hostile-{behaviour.__name__}")
 
     def __enter__(self) -> HostileServer:
@@ -217,7 +333,16 @@ class HostileServer:
             with self._lock:
                 self.first_request = self.first_request or time.monotonic()
                 self.requests.append(request)
-            self.behaviour(conn, Context(request, self._stop, time.monotonic() + HOLD_S, self.links))
+
+            def next_request() -> Request | None:
+                following = _read_request(conn)
+                if following is not None:
+                    with self._lock:
+                        self.requests.append(following)
+                        self.reused += 1
+                return following
+
+            self.behaviour(conn, Context(request, self._stop, time.monotonic() + HOLD_S, self.links, next_request))
         except (OSError, ValueError):
             pass  # the client left, or spoke no HTTP: nothing to do either way
         finally:
@@ -227,7 +352,10 @@ class HostileServer:
 def _read_request(conn: socket.socket) -> Request | None:
     data = b""
     while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
+        try:
+            chunk = conn.recv(65536)
+        except OSError:  # the client closed or reset the connection
+            return None
         if not chunk or len(data) > 1 << 16:
             return None
         data += chunk

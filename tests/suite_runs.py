@@ -7,7 +7,7 @@ from, so the project's pytest configuration applies as in a developer's run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ipadlogin_conformance import subprocess_run
@@ -20,6 +20,8 @@ SUITE = "src/ipadlogin_conformance/suite"
 __all__ = ["ROOT", "SUITE", "SuiteRun", "run_suite"]
 
 
-def run_suite(args: Sequence[str], *, kill_after_s: float = 120.0, reports_dir: Path | None = None) -> SuiteRun:
+def run_suite(args: Sequence[str], *, kill_after_s: float = 120.0, reports_dir: Path | None = None,
+              env: Mapping[str, str] | None = None, while_running: Callable[[int], None] | None = None) -> SuiteRun:
     """``python -m pytest <args>`` from the project root (see :func:`ipadlogin_conformance.subprocess_run.run_suite`)."""
-    return subprocess_run.run_suite(args, kill_after_s=kill_after_s, reports_dir=reports_dir, cwd=ROOT)
+    return subprocess_run.run_suite(args, kill_after_s=kill_after_s, reports_dir=reports_dir, cwd=ROOT, env=env,
+                                    while_running=while_running)

@@ -106,7 +106,7 @@ def test_an_unreachable_url_is_one_line_and_exit_4(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    done = subprocess.run([*TOOL, "run", "--base-url", f"http://127.0.0.1:{port}", "--auth-token", "t"],
+    done = subprocess.run([*TOOL, "run", "--base-url", f"http://127.0.0.1:{port}", "--auth-token", "a-real-length-token"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 4
     assert done.stdout == ""

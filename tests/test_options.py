@@ -63,7 +63,7 @@ def test_a_wrong_option_is_one_line_and_exit_4(args: list[str], message: str) ->
 def test_an_unreachable_target_is_one_line_and_exit_4() -> None:
     url = f"http://127.0.0.1:{_free_port()}"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(SUITE), "--base-url", url, "--auth-token", "t"],
+        [sys.executable, "-m", "pytest", str(SUITE), "--base-url", url, "--auth-token", "a-real-length-token"],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
     assert result.returncode == 4
@@ -71,7 +71,7 @@ def test_an_unreachable_target_is_one_line_and_exit_4() -> None:
 
 
 def test_the_environment_is_read_when_no_option_is_given() -> None:
-    settings = resolve({}, {"IPADLOGIN_BASE_URL": "http://h:1/", "IPADLOGIN_TOKEN": "t", "IPADLOGIN_PROFILE": "lenient", "IPADLOGIN_RATE_LIMIT": "0"})
+    settings = resolve({}, {"IPADLOGIN_BASE_URL": "http://h:1/", "IPADLOGIN_TOKEN": "a-real-length-token", "IPADLOGIN_PROFILE": "lenient", "IPADLOGIN_RATE_LIMIT": "0"})
     assert (settings.base_url, settings.profile.value, settings.rate_limit) == ("http://h:1", "lenient", None)
     assert settings.success_budget == 25, "a live target keeps its default success budget"
     assert resolve({"ipadlogin_profile": "strict"}, {"IPADLOGIN_PROFILE": "lenient"}).profile.value == "strict"
@@ -79,7 +79,7 @@ def test_the_environment_is_read_when_no_option_is_given() -> None:
 
 def test_the_embedded_server_has_no_caps_and_a_target_has_safe_ones() -> None:
     embedded = resolve({}, {})
-    target = resolve({"base_url": "https://staging.example.com", "ipadlogin_auth_token": "t"}, {})
+    target = resolve({"base_url": "https://staging.example.com", "ipadlogin_auth_token": "a-real-length-token"}, {})
     assert (embedded.rate_limit, embedded.success_budget) == (None, None)
     assert (target.rate_limit, target.success_budget) == (5.0, 25)
     with pytest.raises(SettingsError):

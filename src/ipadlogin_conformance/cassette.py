@@ -12,7 +12,8 @@ does not grow with the run. Bodies are capped (:data:`REQUEST_BODY_LIMIT`,
 :data:`RESPONSE_BODY_LIMIT`), as the target caps what it reads; an entry whose
 response body had to be cut also keeps the findings judged from it
 (``_recordedFindings``), so a replay gives the same verdict without the body.
-Exchanges are already redacted: the token reads ``$IPADLOGIN_TOKEN``.
+Every exchange and finding is redacted as it is written (the token reads
+``$IPADLOGIN_TOKEN``, see :mod:`.redaction`), and the file is strict JSON.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from .catalog import load_catalog
 from .exchange import Exchange, ReceivedResponse, SentRequest, header
 from .judgement import SENT_AT
 from .overall import run_verdict
+from .redaction import Redactor
 from .reports.run import RunInfo
 from .results import RunResults, TestRecord
 from .settings import Settings
 from .spec import spec_sha256, spec_version
+from .strict_json import dumps
 from .verdict import Finding, Outcome
 
 CASSETTE_NAME = "exchanges.har"
@@ -45,7 +48,7 @@ REQUEST_BODY_LIMIT = 64 * 1024
 RESPONSE_BODY_LIMIT = 8 * 1024
 """Bytes of a response body kept: an envelope is a few hundred bytes, a QR PNG a few KiB. A longer
 body is cut, and its entry keeps the findings judged live, so 2,000 hostile answers stay ~20 MB."""
-_RESERVED = {"_testId", "_seed", "_error", "_timedOut", "_recordedFindings"}
+_RESERVED = {"_testId", "_seed", "_error", "_errorKind", "_timedOut", "_recordedFindings"}
 
 
 # --- one exchange <-> one HAR entry --------------------------------------------------
@@ -115,6 +118,8 @@ def to_entry(exchange: Exchange, test_id: str, seed: int | None, findings: list[
         content = {"size": len(response.body), "mimeType": header(response.headers, "content-type") or "", **fields}
         if response_cut:
             content["_cut"] = True
+        if response.withheld is not None:
+            content["_withheldBytes"] = response.withheld
         har_response = {"status": response.status, "statusText": "", "content": content, "bodySize": len(response.body),
                         "_elapsedMs": response.elapsed_ms, "_truncated": response.truncated}
     har_response.update(httpVersion="HTTP/1.1", cookies=[], headers=[] if response is None else _pairs(response.headers),
@@ -131,6 +136,7 @@ def to_entry(exchange: Exchange, test_id: str, seed: int | None, findings: list[
         "_testId": test_id,
         "_seed": seed,
         "_error": exchange.error,
+        "_errorKind": exchange.error_kind,
         "_timedOut": exchange.timed_out,
     }
     if response_cut:
@@ -156,10 +162,11 @@ def from_entry(entry: dict[str, Any]) -> Exchange:
             body=_body_of(har_response["content"], "encoding"),
             elapsed_ms=har_response.get("_elapsedMs", entry["time"]),
             truncated=har_response.get("_truncated", False),
+            withheld=har_response["content"].get("_withheldBytes"),
         )
     labels = {_snake(key): value for key, value in entry.items() if key.startswith("_") and key not in _RESERVED}
-    return Exchange(request, response, error=entry.get("_error"), timed_out=entry.get("_timedOut", False),
-                    elapsed_ms=entry["time"], labels=labels)
+    return Exchange(request, response, error=entry.get("_error"), error_kind=entry.get("_errorKind"),
+                    timed_out=entry.get("_timedOut", False), elapsed_ms=entry["time"], labels=labels)
 
 
 def _finding_dict(finding: Finding) -> dict[str, Any]:
@@ -188,6 +195,7 @@ def run_info(settings: Settings) -> dict[str, Any]:
         "rateLimit": settings.rate_limit,
         "successBudget": settings.success_budget,
         "verifyTls": settings.verify_tls,
+        "proxy": settings.proxy,
     }
 
 
@@ -198,6 +206,7 @@ class CassetteWriter:
         self.path = path
         self._absolute = path.absolute()  # the working directory may change before the run ends
         self.settings = settings
+        self._redactor = Redactor(settings.token)
         self._file: IO[str] | None = None
         self._entries = 0
         self._tests: list[dict[str, Any]] = []
@@ -208,7 +217,7 @@ class CassetteWriter:
             self._file = open(self._partial, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
             head = {"version": "1.2", "creator": {"name": "ipadlogin-conformance", "version": __version__},
                     "_run": run_info(self.settings), "pages": []}
-            self._file.write('{"log": ' + json.dumps(head, ensure_ascii=False)[:-1] + ', "entries": [\n')
+            self._file.write('{"log": ' + self._redactor.text(dumps(head, ensure_ascii=False))[:-1] + ', "entries": [\n')
         return self._file
 
     @property
@@ -216,25 +225,28 @@ class CassetteWriter:
         return self._absolute.with_name(self._absolute.name + ".partial")
 
     def add(self, record: TestRecord) -> None:
-        """One test's exchanges as entries, and its counts and own findings for ``_tests``."""
+        """One test's exchanges as entries, and its counts and own findings for ``_tests``, redacted."""
         out = self._open()
+        redact = self._redactor
         first = self._entries
         by_exchange: dict[int, list[Finding]] = {}
         for finding in record.findings:
             if finding.exchange is not None:
                 by_exchange.setdefault(id(finding.exchange), []).append(finding)
         for exchange in record.exchanges:
-            entry = to_entry(exchange, record.test_id, record.seed, by_exchange.get(id(exchange), []))
-            out.write((",\n" if self._entries else "") + json.dumps(entry, ensure_ascii=False))
+            findings = [redact.finding(finding) for finding in by_exchange.get(id(exchange), [])]
+            entry = to_entry(redact.exchange(exchange), record.test_id, record.seed, findings)
+            # One write per entry: an interruption (SIGTERM, Ctrl-C) never leaves half of one in the file.
+            out.write((",\n" if self._entries else "") + redact.text(dumps(entry, ensure_ascii=False)))
             self._entries += 1
         positions = {id(exchange): first + i for i, exchange in enumerate(record.exchanges)}
         own = []
         for i in record.direct:
             finding = record.findings[i]
-            data = _finding_dict(finding)
+            data = _finding_dict(redact.finding(finding))
             if finding.exchange is not None:
                 position = positions.get(id(finding.exchange))
-                data.update({"entry": position} if position is not None else {"exchange": finding.exchange.to_dict()})
+                data.update({"entry": position} if position is not None else {"exchange": redact.exchange(finding.exchange).to_dict()})
             own.append(data)
         self._tests.append({"testId": record.test_id, "seed": record.seed, "requests": record.requests,
                             "successes": record.successes, "refused": record.refused, "findings": own})
@@ -250,7 +262,7 @@ class CassetteWriter:
             "_verdicts": {rid: result.outcome.value for rid, result in results.requirements.items()},
             "_overall": overall.outcome.value,
         }
-        self._file.write("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "}\n")
+        self._file.write("\n], " + self._redactor.text(dumps(tail, ensure_ascii=False))[1:] + "}\n")
         self._file.close()
         self._file = None
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import load_catalog
-from .exchange import Exchange, excerpt
+from .exchange import Exchange, ReceivedResponse, excerpt, shown_body
 from .reports.text import visible
 from .reproduce import Reproduction, curl_parts, request_id, resend_line
 from .verdict import Finding, Outcome
@@ -50,7 +50,7 @@ def describe_exchange(exchange: Exchange, where: Reproduction = NO_REPRODUCTION)
     else:
         content_type = next((v for k, v in response.headers if k.lower() == "content-type"), "-")
         lines.append(f"  got: HTTP {response.status}, Content-Type {shown(content_type)}, {exchange.elapsed_ms:.0f} ms")
-        lines.append(f"       {body_text(response.body, BODY_EXCERPT)}")
+        lines.append(f"       {response_text(response, BODY_EXCERPT)}")
     return lines + reproduction_lines(exchange, where)
 
 
@@ -71,6 +71,11 @@ def shown(text: str) -> str:
 def body_text(body: bytes, limit: int) -> str:
     """The beginning of a body on one line; "(empty)" for no bytes at all."""
     return shown(excerpt(body, limit)) if body else "(empty)"
+
+
+def response_text(response: ReceivedResponse, limit: int) -> str:
+    """An answer's body on one line; only its size where the client withheld it (a QR answer that is no PNG)."""
+    return shown_body(response, limit) if response.withheld is not None else body_text(response.body, limit)
 
 
 def evidence_data(test_id: str, seed: int | None, finding: Finding, where: Reproduction = NO_REPRODUCTION) -> dict[str, Any]:
@@ -103,8 +108,8 @@ def exchange_data(exchange: Exchange, where: Reproduction = NO_REPRODUCTION) -> 
         else {
             "status": response.status,
             "headers": _headers(response.headers),
-            "body": excerpt(response.body, BODY_EXCERPT),
-            "body_bytes": len(response.body),
+            "body": shown_body(response, BODY_EXCERPT),
+            "body_bytes": len(response.body) if response.withheld is None else response.withheld,
             "truncated": response.truncated,
         },
         "error": exchange.error,

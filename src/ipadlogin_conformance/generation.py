@@ -1,7 +1,7 @@
 """Generated cases: schemathesis reads openapi.yaml, this module turns its cases into our requests.
 
-The suite sends every case with its own client (one transport, one budget,
-one redaction) and judges it with the same checks as the hand-written cases.
+The suite sends every case with its own client (one transport, one budget)
+and judges it with the same checks as the hand-written cases.
 The expectation of a case comes from its body (:func:`~.checks.request_class.classify`),
 not from schemathesis's positive/negative label: what matters is what this
 API promises for that body. Schemathesis's status-code checks presume REST

@@ -32,13 +32,15 @@ from .exchange import Exchange
 from .findings import write_findings
 from .progress import BROKEN, WARNED, WorkProgress
 from .reproduce import Reproduction
+from .interrupts import SignalGuard
+from .redaction import Redactor
 from .results import RunResults, TestRecord, is_blocking
 from .spec import seed_example_wcid
 from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typed_base_url
 from .settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
-from .reports import JUNIT_XML, ReportsDirError, RunProgress, prepare_reports_dir, write_reports
+from .reports import JUNIT_XML, ReportsDirError, ReportsLock, RunProgress, lock_reports_dir, prepare_reports_dir, write_reports
 from .target import Target, TargetConfig, Unreachable, require_reachable
 from .verdict import Finding
 
@@ -51,6 +53,8 @@ REPORT_ATTRIBUTE = "ipadlogin_record"
 RUN_SEED = "ipadlogin_run_seed"
 """The xdist workerinput key carrying the run's Hypothesis seed."""
 HEADER = pytest.StashKey[list[str]]()
+SIGNALS = SignalGuard()
+"""SIGTERM ends a run as Ctrl-C does; no signal cuts the reports short (see :mod:`.interrupts`)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,6 +96,10 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if settings.embedded and settings.known_wcid is None:
         settings = replace(settings, known_wcid=seed_example_wcid())
+    if settings.embedded and settings.token is None:
+        from .server import DEFAULT_DEV_TOKEN  # the token the embedded server is started with, redacted like any other
+
+        settings = replace(settings, token=DEFAULT_DEV_TOKEN)
     if settings.seed is None:
         # One seed for the whole run, reported with every failure; xdist workers get the controller's.
         seed = getattr(config, "workerinput", {}).get(RUN_SEED)
@@ -100,10 +108,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = RunResults()
     global _active_settings
     _active_settings = settings
+    SIGNALS.install()
     if not hasattr(config, "workerinput"):
-        reports = _prepare_reports(config, settings)
-        config.pluginmanager.register(RunReporter(config, reports=reports), "ipadlogin-run-reporter")
-        if reports and config.option.tbstyle == "auto" and config.option.verbose <= 0:
+        lock = _prepare_reports(config, settings)
+        config.pluginmanager.register(RunReporter(config, lock), "ipadlogin-run-reporter")
+        if lock is not None and config.option.tbstyle == "auto" and config.option.verbose <= 0:
             # The findings block tells each broken requirement once; -v or --tb brings pytest's per-test sections back.
             config.option.tbstyle = "no"
             config.option.force_short_summary = True  # on CI too, one line per failed test
@@ -114,6 +123,27 @@ def pytest_configure(config: pytest.Config) -> None:
             require_reachable(TargetConfig.for_settings(settings, settings.base_url, settings.token))
         except Unreachable as error:
             raise pytest.UsageError(str(error)) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    SIGNALS.restore()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The run's first lines say where requests go, and through which proxy."""
+    settings = config.stash[SETTINGS]
+    target = settings.base_url or "embedded reference server"
+    if settings.proxy:
+        return [f"ipadlogin: target {target} via proxy {settings.proxy}"]
+    ignored = "" if settings.use_proxy_env or settings.embedded else " (--no-proxy: proxy variables ignored)"
+    return [f"ipadlogin: target {target}, no proxy{ignored}"]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> Iterator[None]:
+    """Reports (the suite's, JUnit's, the terminal's) are written whole, even when a signal comes meanwhile."""
+    with SIGNALS.held_off():
+        return (yield)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -155,21 +185,21 @@ def reproduction(settings: Settings) -> Reproduction:
     return Reproduction.in_reports(settings.reports_dir, settings.reports_dir / CASSETTE_NAME)
 
 
-def _prepare_reports(config: pytest.Config, settings: Settings) -> bool:
-    """Whether this run writes reports; if so the reports dir must be writable now, not after the run.
+def _prepare_reports(config: pytest.Config, settings: Settings) -> ReportsLock | None:
+    """The reports dir's lock when this run writes reports: the dir must be writable, and free, now, not after the run.
 
     junit.xml goes there too unless --junitxml says otherwise. A run of only
     the project's self-tests never gets here (the plugin is inert, see invocation.suite_selected).
     """
     if config.option.collectonly:
-        return False
+        return None
     try:
-        prepare_reports_dir(settings.reports_dir)
+        lock = lock_reports_dir(prepare_reports_dir(settings.reports_dir))
     except ReportsDirError as error:
         raise pytest.UsageError(str(error)) from None
     if config.option.xmlpath is None:
         config.option.xmlpath = str(settings.reports_dir / JUNIT_XML)
-    return True
+    return lock
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -214,11 +244,10 @@ def target(ipadlogin_settings: Settings, pytestconfig: pytest.Config) -> Iterato
             with Target(TargetConfig.for_settings(settings, settings.base_url, settings.token), budget) as client:
                 yield client
             return
-        from .server import DEFAULT_DEV_TOKEN, start_reference_server
+        from .server import start_reference_server
 
-        token = settings.token or DEFAULT_DEV_TOKEN
-        with start_reference_server(token=token) as server:
-            with Target(TargetConfig.for_settings(settings, server.url, token), budget) as client:
+        with start_reference_server(token=settings.token) as server:  # the development token unless one was given
+            with Target(TargetConfig.for_settings(settings, server.url, settings.token), budget) as client:
                 yield client
     finally:
         budget.close()
@@ -289,7 +318,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         item.user_properties += [(key, " ".join(ids)) for key, ids in ((BROKEN, broken), (WARNED, warned)) if ids]
         if blocking:
             where = reproduction(settings)
-            message = "\n\n".join(describe(finding, record.seed, where) for finding in broken.values())
+            redactor = Redactor(settings.token)
+            message = "\n\n".join(describe(redactor.finding(finding), record.seed, where) for finding in broken.values())
             then = f"\n\nthen {not_sent}" if not_sent else ""
             pytest.fail(f"{_headline(blocking, broken)}\n\n{message}{then}", pytrace=False)
     if not_sent:
@@ -317,23 +347,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     record = item.stash.get(RECORD, None)
     if record is not None and report.when == "teardown":
         setattr(report, REPORT_ATTRIBUTE, record.to_dict())
+    _redact_report(report, Redactor(item.config.stash[SETTINGS].token))
     return report
+
+
+def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """What pytest prints and puts in junit.xml (the failure or skip text, captured output), without the token.
+
+    The suite's own messages are built from redacted findings; this catches any other text
+    (a crash's traceback quoting a server's answer, a print in a test).
+    """
+    if isinstance(report.longrepr, tuple):
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, redactor.text(reason))
+    elif report.longrepr is not None:
+        text = str(report.longrepr)
+        if redactor.text(text) != text:
+            report.longrepr = redactor.text(text)
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
 class RunReporter:
     """On the controller: merges the tests' records, closes the run, prints the table."""
 
-    def __init__(self, config: pytest.Config, reports: bool = False) -> None:
+    def __init__(self, config: pytest.Config, lock: ReportsLock | None = None) -> None:
         self.settings = config.stash[SETTINGS]
         self.results = config.stash[RESULTS]
-        self.reports = reports
-        """Whether this run writes the reports (see _prepare_reports)."""
+        self.lock = lock
+        """Held while this run writes the reports (see _prepare_reports); None: it writes none."""
+        self.reports = lock is not None
         self.progress = RunProgress(self.settings.warnings_as_errors)
         self.written: list[Path] = []
         self.verdict: RunVerdict | None = None
         """The run's overall verdict, once the session finished (None: not a conformance run)."""
         self.where = reproduction(self.settings)
-        self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if reports else None
+        self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if self.reports else None
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
         self.header = config.stash[HEADER]
 
@@ -351,7 +399,8 @@ class RunReporter:
             record = TestRecord.from_dict(data)
             self.results.merge(record)
             if self.cassette is not None:
-                self.cassette.add(record)
+                with SIGNALS.held_off():  # a test's entries and its line in _tests, or neither
+                    self.cassette.add(record)
             delattr(report, REPORT_ATTRIBUTE)  # pytest keeps every report to the end; the exchanges are on disk now
         self.progress.observe(report, record)
 
@@ -372,6 +421,10 @@ class RunReporter:
             if self.cassette is not None and self.cassette.close(self.results, run) is not None:
                 self.written.append(self.cassette.path)
 
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
     @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after pytest's short summary, so the table ends the output
     def pytest_terminal_summary(self, terminalreporter: Any) -> Iterator[None]:
         result = yield
@@ -387,7 +440,7 @@ def write_table(terminalreporter: Any, results: RunResults, settings: Settings, 
     """The per-requirement table; ``terminalreporter`` needs section(), write() and write_line() (replay passes its own)."""
     write = terminalreporter.write_line
     terminalreporter.section("iPadLogin conformance")
-    write(f"{target_line(settings)} · profile {settings.profile.value}")
+    write(f"{target_line(settings)} · profile {settings.profile.value}" + (f" · proxy {settings.proxy}" if settings.proxy else ""))
     write(f"{'requirement':<12}{'level':<8}{'verdict':<14}{'checks':>8}  statement")
     for requirement in load_catalog():
         result = results.requirements[requirement.id]

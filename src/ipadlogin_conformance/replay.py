@@ -86,6 +86,7 @@ def settings_of(run: Mapping[str, Any], given: Mapping[str, Any], reports_dir: P
         reports_dir=Path(values["reports-dir"]),
         require_complete=values["require-complete"],
         base_url_source=run.get("targetSource"),
+        proxy=run.get("proxy"),
     )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .checks.policy import Policy, Profile
+from .proxies import ProxyError, proxy_for
+from .redaction import MIN_SCRUBBED_LENGTH
 
 
 class SettingsError(ValueError):
@@ -157,6 +159,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("insecure", "IPADLOGIN_INSECURE", _flag, "Do not verify the target's TLS certificate.", "false", is_flag=True),
     Option("ca-bundle", "IPADLOGIN_CA_BUNDLE", _ca_bundle, "CA bundle (PEM) to verify the target's TLS certificate with.", metavar="FILE"),
     Option("reports-dir", "IPADLOGIN_REPORTS_DIR", str, "Where reports are written.", "reports", metavar="DIR"),
+    Option("no-proxy", "IPADLOGIN_NO_PROXY", _flag, "Ignore the proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) and connect directly.", "false", is_flag=True),
 )
 
 LIVE_TARGET_RATE_LIMIT = 5.0
@@ -190,6 +193,10 @@ class Settings:
     """An incomplete run exits 1 (see overall.py)."""
     base_url_source: str | None = None
     """Where the base URL came from: --base-url, an environment variable or the ini file (see :func:`resolve`)."""
+    use_proxy_env: bool = True
+    """Whether the standard proxy variables apply (see :mod:`.proxies`); --no-proxy: not."""
+    proxy: str | None = None
+    """The proxy the target is reached through, as shown (address and variable, never credentials); None: none."""
 
     @property
     def embedded(self) -> bool:
@@ -285,6 +292,14 @@ def resolve(
     embedded = base_url is None
     if not embedded and not values["auth-token"]:
         raise SettingsError("a target needs a token: give --auth-token or set IPADLOGIN_TOKEN")
+    if not embedded and len(values["auth-token"]) < MIN_SCRUBBED_LENGTH:
+        raise SettingsError(f"the token has fewer than {MIN_SCRUBBED_LENGTH} characters: too short to be kept out of "
+                            "the reports (it would stand in ordinary text); give the target's real token")
+    use_proxy_env = not values["no-proxy"]
+    try:
+        proxy = proxy_for(base_url, environ) if use_proxy_env and not embedded else None
+    except ProxyError as error:
+        raise SettingsError(str(error)) from None
     seed = given.get("hypothesis_seed") or environ.get("IPADLOGIN_SEED") or None
     try:
         seed = None if seed is None else int(seed)
@@ -311,4 +326,6 @@ def resolve(
         reports_dir=Path(values["reports-dir"]),
         require_complete=values["require-complete"],
         base_url_source=base_url_source,
+        use_proxy_env=use_proxy_env,
+        proxy=None if proxy is None else proxy.shown,
     )

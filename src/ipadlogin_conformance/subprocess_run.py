@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,12 +96,15 @@ def run_suite(
     reports_dir: Path | None = None,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    while_running: Callable[[int], None] | None = None,
 ) -> SuiteRun:
     """``python -m pytest -q -p no:cacheprovider --reports-dir DIR <args>``, killed after ``kill_after_s``.
 
     ``reports_dir``: None writes the reports to a temporary directory, removed
     once summary.json is read. ``cwd``: None runs in the reports directory, so
-    a run leaves nothing behind. ``env`` is added to :func:`clean_environment`.
+    a run leaves nothing behind. ``env`` is added to :func:`clean_environment`. ``while_running`` is called with the
+    child's pid in a thread of its own as soon as the child started (a test
+    that signals the run, or starts another one beside it).
     """
     child_env = clean_environment(env or {})
     with ExitStack() as stack:
@@ -115,8 +118,13 @@ def run_suite(
             command, cwd=cwd or reports, env=child_env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
         peak = PeakRss(process.pid)
+        beside = threading.Thread(target=while_running, args=(process.pid,), daemon=True) if while_running else None
+        if beside is not None:
+            beside.start()
         exited, usage, killed = _wait(process, kill_after_s)
         peak.stop()
+        if beside is not None:
+            beside.join()
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
         summary_path = reports / SUMMARY_JSON

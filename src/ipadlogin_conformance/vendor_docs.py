@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from .catalog import Requirement, load_catalog
 from .checks import Profile
-from .exchange import Exchange, header
+from .exchange import Exchange, header, shown_body
 from .reports.text import visible
 from .spec import load_openapi
 from .vendor_examples import REQUEST_TIMEOUT_S, Answer, Example, collect
@@ -219,7 +219,8 @@ def _response(answer: Answer) -> str:
         return f"(no answer within the {REQUEST_TIMEOUT_S:g} s request timeout)" if exchange.timed_out else f"(no answer: {exchange.error})"
     content_type = header(response.headers, "content-type")
     lines = [f"HTTP/1.1 {response.status}"] + ([f"Content-Type: {content_type}"] if content_type else [])
-    return "\n".join([*lines, "", _body(response.body, normal)])
+    body = _body(response.body, normal) if response.withheld is None else shown_body(response)
+    return "\n".join([*lines, "", body])
 
 
 def _body(body: bytes, normal: Callable[[str], str]) -> str:

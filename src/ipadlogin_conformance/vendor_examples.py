@@ -22,6 +22,7 @@ from .catalog import load_catalog
 from .checks import Policy
 from .exchange import Exchange
 from .judgement import judge_labeled
+from .redaction import Redactor
 from .server import CATALOG, Fault
 from .spec import seed_example_wcid
 from .suite.probes import Probe, probes
@@ -121,7 +122,12 @@ class Servers:
                 exchange = probe.send(target)
             except BudgetExhausted:
                 exchange = None
-            self.answers[key] = None if exchange is None else Answer(target.config.base_url, exchange, judge_labeled(exchange, POLICY))
+            if exchange is None:
+                self.answers[key] = None
+            else:  # judged as sent, shown with the token redacted
+                redactor = Redactor(TOKEN)
+                findings = [redactor.finding(finding) for finding in judge_labeled(exchange, POLICY)]
+                self.answers[key] = Answer(target.config.base_url, redactor.exchange(exchange), findings)
         return self.answers[key]
 
     def _target(self, fault: str | None) -> Target:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import spec
-from ..exchange import Exchange, excerpt, header
+from ..exchange import ErrorKind, Exchange, excerpt, header
 from ..verdict import Finding, passed, violated
 from .policy import Profile
 
@@ -97,13 +97,15 @@ def _accept_errata(body: dict[str, Any], exchange: Exchange) -> tuple[dict[str, 
 
 
 def json_object_body(exchange: Exchange, envelope: Envelope) -> Finding:
-    """ENV-1: a JSON object, sent as application/json."""
+    """ENV-1: a JSON object, sent as application/json, and nothing after it (no bytes past its framing)."""
     response = exchange.response
     assert response is not None
     problems = []
     content_type = header(response.headers, "content-type") or ""
     if content_type.split(";")[0].strip().lower() != "application/json":
         problems.append(f"Content-Type is {content_type or 'missing'!r}, not application/json")
+    if exchange.error_kind == ErrorKind.FRAMING.value:
+        problems.append(f"framing: {exchange.error}")
     if response.truncated:
         problems.append(f"body longer than the {len(response.body)} bytes the suite reads")
     elif envelope.parse_error:

@@ -11,8 +11,9 @@ from PIL import Image, UnidentifiedImageError
 from ..exchange import Exchange, header
 from ..verdict import Finding, Outcome, not_verified, violated
 
-MAX_SIDE_PX = 4096
-"""Larger images are refused before decoding: a QR code needs far less, a bomb far more."""
+MAX_PIXEL_BYTES = 16 * 1024 * 1024
+"""Width × height × channels an image may have, read from its header before anything is decoded: a QR
+code needs far less, and a 76 KB PNG can hold 4096 × 4096 RGBA pixels (64 MiB once decoded)."""
 
 
 def qr_image_decodes(exchange: Exchange, *, unreachable: bool = False, api_host: str | None = None) -> Finding:
@@ -35,6 +36,9 @@ def qr_image_decodes(exchange: Exchange, *, unreachable: bool = False, api_host:
         return violated("DATA-3", f"GET qrCodeUrl answered Content-Type {content_type or 'missing'!r}, not image/png", exchange)
     if response.truncated:
         return violated("DATA-3", "the QR image is larger than the suite reads", exchange)
+    oversized = _oversized(response.body)
+    if oversized:
+        return violated("DATA-3", oversized, exchange)
     text = _decode_qr(response.body)
     if text is None:
         return violated("DATA-3", "the image at qrCodeUrl holds no QR code a decoder can read", exchange)
@@ -51,10 +55,24 @@ def is_api_host(url: str, api_host: str | None) -> bool:
     return api_host is not None and host is not None and host == api_host.lower()
 
 
+def _oversized(png: bytes) -> str | None:
+    """Why the image is too large to decode, from its header alone (Pillow reads the size without decoding)."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            width, height = image.size
+            channels = len(image.getbands())
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None  # not an image: _decode_qr says so
+    if width * height * channels <= MAX_PIXEL_BYTES:
+        return None
+    return (f"the image at qrCodeUrl is {width} × {height} pixels of {channels} channel(s), more than the "
+            f"{MAX_PIXEL_BYTES >> 20} MiB the suite decodes (a QR code needs far less)")
+
+
 def _decode_qr(png: bytes) -> str | None:
     try:
         with Image.open(io.BytesIO(png)) as image:
-            if image.format != "PNG" or max(image.size) > MAX_SIDE_PX:
+            if image.format != "PNG":
                 return None
             image.load()
             results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)

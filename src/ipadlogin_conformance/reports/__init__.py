@@ -9,9 +9,12 @@
   appended to ``$GITHUB_STEP_SUMMARY`` when set.
 
 Only the controller writes them (an xdist worker never does), at the end of
-the session, including after a Ctrl-C or a crash; such a report is marked
-incomplete. The token is redacted where exchanges are made; every file is
-passed through the same redactor once more before it is written.
+the session, including after a Ctrl-C, a SIGTERM or a crash; such a report is
+marked incomplete. A run holds the reports dir's lock (:func:`lock_reports_dir`)
+from its start: a second run into the same dir stops at once instead of
+mixing its files with the first's. The evidence is redacted as the summary is
+built (:mod:`.summary`); every file is passed through the same redactor once
+more before it is written.
 """
 
 from __future__ import annotations
@@ -30,10 +33,16 @@ from .markdown import append_step_summary, render_markdown
 from .run import RunInfo, RunProgress, run_of_records
 from .summary import build_summary, summary_schema, to_json
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (see ReportsLock)
+    fcntl = None  # type: ignore[assignment]
+
 JUNIT_XML = "junit.xml"
 SUMMARY_JSON = "summary.json"
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
+LOCK_NAME = ".ipadlogin-run.lock"
 
 __all__ = [
     "JUNIT_XML",
@@ -41,9 +50,11 @@ __all__ = [
     "SUMMARY_JSON",
     "SUMMARY_MD",
     "ReportsDirError",
+    "ReportsLock",
     "RunInfo",
     "RunProgress",
     "build_summary",
+    "lock_reports_dir",
     "prepare_reports_dir",
     "summary_schema",
     "write_reports",
@@ -64,6 +75,38 @@ def prepare_reports_dir(directory: Path) -> Path:
         reason = error.strerror or str(error)
         raise ReportsDirError(f"reports dir {str(directory)!r} is not writable: {reason} (set --reports-dir or IPADLOGIN_REPORTS_DIR)") from None
     return directory
+
+
+class ReportsLock:
+    """An exclusive lock on a reports dir, held by the run writing there (POSIX flock; none on Windows)."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the file releases the lock
+            self._fd = None
+
+
+def lock_reports_dir(directory: Path) -> ReportsLock:
+    """Take the reports dir for this run, or tell in one line which run has it.
+
+    The lock dies with the process, so a killed run leaves no stale lock behind.
+    """
+    if fcntl is None:
+        return ReportsLock(None)
+    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip() or "?"
+        os.close(fd)
+        raise ReportsDirError(f"reports dir {str(directory)!r} is in use by another run (pid {holder}); "
+                              "wait for it to end or give another --reports-dir") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return ReportsLock(fd)
 
 
 def write_reports(
@@ -108,6 +151,6 @@ def _scrubber(token: str | None) -> Callable[[str], str]:
 
 def _write_atomically(path: Path, text: str) -> None:
     """A reader (a CI step, a browser) never sees half a file, even if the run is killed while writing."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8", errors="backslashreplace")
     os.replace(temporary, path)

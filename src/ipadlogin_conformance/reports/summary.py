@@ -19,9 +19,11 @@ from ..catalog import load_catalog
 from ..evidence import evidence_data
 from ..overall import run_verdict
 from ..reproduce import Reproduction
+from ..redaction import Redactor
 from ..results import RunResults
 from ..settings import Settings
 from ..spec import spec_sha256, spec_version
+from ..strict_json import dumps
 from ..verdict import Outcome
 from .latency import latency_figures
 from .run import RunInfo, exit_meaning
@@ -32,11 +34,12 @@ SUITE_NAME = "ipadlogin-conformance"
 
 
 def build_summary(results: RunResults, settings: Settings, run: RunInfo, where: Reproduction = Reproduction()) -> dict[str, Any]:
-    """Everything a report states about a run, as JSON-ready data (the token is never part of it).
+    """Everything a report states about a run, as JSON-ready data (the token is never part of it: the evidence is redacted).
 
     ``where``: the body files and the cassette the reproductions refer to.
     """
-    requirements = [_requirement(results, requirement.id, where) for requirement in load_catalog()]
+    redactor = Redactor(settings.token)
+    requirements = [_requirement(results, requirement.id, where, redactor) for requirement in load_catalog()]
     verdict = run_verdict(results, settings.warnings_as_errors, run.incomplete_reasons)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -68,6 +71,8 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo, where: 
             "latency_budget_ms": settings.latency_budget_ms,
             "known_wcid_given": settings.known_wcid is not None,
             "verify_tls": settings.verify_tls,
+            "proxy": settings.proxy,
+            "use_proxy_env": settings.use_proxy_env,
         },
         "tests": {"collected": run.tests_collected, "run": run.tests_run, "crashed": list(run.crashed),
                   "generated": [{"test": test, "cases": cases} for test, cases in results.generated.items()]},
@@ -84,7 +89,7 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo, where: 
     }
 
 
-def _requirement(results: RunResults, requirement_id: str, where: Reproduction) -> dict[str, Any]:
+def _requirement(results: RunResults, requirement_id: str, where: Reproduction, redactor: Redactor) -> dict[str, Any]:
     requirement = load_catalog()[requirement_id]
     result = results.requirements[requirement_id]
     return {
@@ -97,7 +102,7 @@ def _requirement(results: RunResults, requirement_id: str, where: Reproduction) 
         "checks": result.checks,
         "tests": len(result.tests),
         "counts": {outcome.value: result.counts[outcome.value] for outcome in Outcome if result.counts[outcome.value]},
-        "evidence": [evidence.evidence_data(test_id, seed, finding, where) for test_id, seed, finding in result.evidence],
+        "evidence": [evidence.evidence_data(test_id, seed, redactor.finding(finding), where) for test_id, seed, finding in result.evidence],
     }
 
 
@@ -127,4 +132,4 @@ def summary_schema() -> dict[str, Any]:
 
 
 def to_json(summary: dict[str, Any]) -> str:
-    return json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    return dumps(summary, indent=2, ensure_ascii=False) + "\n"
