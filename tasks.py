@@ -106,7 +106,10 @@ def main(argv: list[str]) -> int:
     if command == "conformance":
         args = [str(BIN / "ipadlogin-conformance"), "run", *rest]
     else:
-        args = [str(PYTHON), "-m", "pytest", *rest]
+        # The plugin hides pytest's per-test failure sections in conformance runs (one block per broken
+        # requirement instead); the project's own tests want their tracebacks.
+        tb = [] if any(arg.startswith("--tb") for arg in rest) else ["--tb=short"]
+        args = [str(PYTHON), "-m", "pytest", *tb, *rest]
     # pytest rewrites the asserts of every plugin module it loads (schemathesis,
     # hypothesis); letting Python cache the result halves each pytest start.
     environ = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}

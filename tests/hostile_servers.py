@@ -282,6 +282,8 @@ class HostileServer:
         self.requests: list[Request] = []
         self.first_request: float | None = None
         """time.monotonic() when the first complete request head arrived (a bare TCP probe is no request)."""
+        self.last_activity: float | None = None
+        """time.monotonic() when the client last let go of a connection (closed it, or the exchange ended)."""
         self.reused = 0
         """Requests that came on a connection that had carried one before."""
         self._stop = threading.Event()
@@ -347,6 +349,8 @@ class HostileServer:
             pass  # the client left, or spoke no HTTP: nothing to do either way
         finally:
             _close_quietly(conn)
+            with self._lock:
+                self.last_activity = time.monotonic()
 
 
 def _read_request(conn: socket.socket) -> Request | None:

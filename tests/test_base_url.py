@@ -49,7 +49,7 @@ def _pytest(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
     ],
 )
 def test_the_first_source_given_names_the_target(option: str | None, environ: dict[str, str], ini: tuple[str, str] | None, source: str) -> None:
-    settings = resolve({"base_url": option, "ipadlogin_auth_token": "t"}, environ, ini)
+    settings = resolve({"base_url": option, "ipadlogin_auth_token": "a-long-enough-token"}, environ, ini)
     assert (settings.base_url, settings.target_source) == ("http://ini.test:1", source)
 
 
@@ -70,7 +70,7 @@ def test_no_source_is_the_embedded_server() -> None:
 )
 def test_two_sources_that_disagree_are_refused(option: str | None, environ: dict[str, str], ini: tuple[str, str] | None, first: str, second: str) -> None:
     with pytest.raises(SettingsError) as caught:
-        resolve({"base_url": option, "ipadlogin_auth_token": "t"}, environ, ini)
+        resolve({"base_url": option, "ipadlogin_auth_token": "a-long-enough-token"}, environ, ini)
     message = str(caught.value)
     assert first in message and second in message and "name different targets" in message
     assert message.index(first) < message.index(second)
@@ -88,7 +88,7 @@ def test_two_sources_that_disagree_are_refused(option: str | None, environ: dict
 )
 def test_a_base_url_with_credentials_is_refused_without_echoing_them(option: str | None, environ: dict[str, str], ini: tuple[str, str] | None, source: str) -> None:
     with pytest.raises(SettingsError) as caught:
-        resolve({"base_url": option, "ipadlogin_auth_token": "t"}, environ, ini)
+        resolve({"base_url": option, "ipadlogin_auth_token": "a-long-enough-token"}, environ, ini)
     message = str(caught.value)
     assert message.startswith(source) and SECRET not in message and "\n" not in message
 
@@ -106,13 +106,13 @@ def test_the_console_tool_refuses_disagreeing_sources_and_credentials_in_one_lin
     no_target_environment: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PYTEST_BASE_URL", "http://127.0.0.1:1")
-    assert cli.main(["run", "--base-url", "http://127.0.0.1:2", "--auth-token", "t"]) == 4
+    assert cli.main(["run", "--base-url", "http://127.0.0.1:2", "--auth-token", "a-long-enough-token"]) == 4
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: --base-url (http://127.0.0.1:2) and PYTEST_BASE_URL (http://127.0.0.1:1) name different targets: "
         "give one, or the same URL in both"
     ]
     monkeypatch.setenv("IPADLOGIN_BASE_URL", f"http://user:{SECRET}@127.0.0.1:1")
-    assert cli.main(["run", "--auth-token", "t"]) == 4
+    assert cli.main(["run", "--auth-token", "a-long-enough-token"]) == 4
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1 and err.startswith("error: IPADLOGIN_BASE_URL: ") and SECRET not in err
 
@@ -146,7 +146,7 @@ def test_the_ini_base_url_is_the_target_tested_and_every_output_says_so(logged_s
     assert summary["budget"]["requests"] == 1
     assert f"{url}</span> · from {source}" in (reports / "report.html").read_text("utf-8")
     assert f"Target {url} (from base\\_url in /" in (reports / "summary.md").read_text("utf-8")  # Markdown-escaped
-    requests = [line.split()[1:3] for line in log.read_text().splitlines()]
+    requests = [line.split()[1:3] for line in log.read_text().splitlines() if line[:1].isdigit()]  # request lines start with their time
     assert requests == [["POST", "/iPadLogin"]], "the suite's one request, and no verification GET"
 
 

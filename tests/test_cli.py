@@ -84,7 +84,7 @@ def test_run_options_become_the_plugins_options() -> None:
         ["run", "--no-such-option"],
         ["run", "--examples", "0"],
         ["run", "--profile", "loose"],
-        ["run", "--base-url", "ftp://x.test", "--auth-token", "t"],
+        ["run", "--base-url", "ftp://x.test", "--auth-token", "a-long-enough-token"],
         ["run", "--base-url", "http://x.test"],  # no token
         ["requirements", "--format", "xml"],
         ["serve", "--fault", "no-such-fault"],

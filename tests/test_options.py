@@ -49,7 +49,7 @@ def _free_port() -> int:
         (["--rate-limit=nan"], "--rate-limit='nan': must be a number of requests per second"),
         (["--success-budget=-inf"], "--success-budget='-inf': must be a whole number, or 0 for no cap"),
         (["--base-url", "http://127.0.0.1:99999"], "--base-url='http://127.0.0.1:99999': must be an absolute http"),
-        (["--base-url=http://127.0.0.1:0", "--auth-token=t"], "--base-url='http://127.0.0.1:0': must be an absolute http"),
+        (["--base-url=http://127.0.0.1:0", "--auth-token=a-long-enough-token"], "--base-url='http://127.0.0.1:0': must be an absolute http"),
     ],
 )
 def test_a_wrong_option_is_one_line_and_exit_4(args: list[str], message: str) -> None:
@@ -126,8 +126,8 @@ def test_the_values_that_mean_no_cap_and_real_numbers_still_parse() -> None:
 @pytest.mark.parametrize("port", ["0", "65536", "99999", "http"])
 def test_an_impossible_port_is_refused(port: str) -> None:
     with pytest.raises(SettingsError, match="a port from 1 to 65535"):
-        resolve({"base_url": f"http://127.0.0.1:{port}", "ipadlogin_auth_token": "t"}, {})
-    assert resolve({"base_url": "http://127.0.0.1:65535", "ipadlogin_auth_token": "t"}, {}).base_url == "http://127.0.0.1:65535"
+        resolve({"base_url": f"http://127.0.0.1:{port}", "ipadlogin_auth_token": "a-long-enough-token"}, {})
+    assert resolve({"base_url": "http://127.0.0.1:65535", "ipadlogin_auth_token": "a-long-enough-token"}, {}).base_url == "http://127.0.0.1:65535"
 
 
 def test_a_file_that_is_no_ca_bundle_is_refused(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_a_file_that_is_no_ca_bundle_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--examples", "lots"], ["--request-timeout=inf"], ["--rate-limit", "nan"], ["--base-url", "http://127.0.0.1:99999", "--auth-token", "t"]],
+    [["--examples", "lots"], ["--request-timeout=inf"], ["--rate-limit", "nan"], ["--base-url", "http://127.0.0.1:99999", "--auth-token", "a-long-enough-token"]],
 )
 def test_the_console_tool_refuses_the_same_values_in_one_line(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [*(option.env for option in OPTIONS), *BASE_URL_ENVS]:

@@ -35,6 +35,7 @@ from ipadlogin_conformance.cassette import RecordedEntry, read_cassette
 from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
 from ipadlogin_conformance.findings import finding_block
 from ipadlogin_conformance.progress import WorkProgress
+from ipadlogin_conformance.redaction import Redactor
 from ipadlogin_conformance.reproduce import Reproduction, curl_line, request_id
 from ipadlogin_conformance.results import RunResults, TestRecord as Record
 from ipadlogin_conformance.server import start_reference_server
@@ -348,11 +349,11 @@ def test_a_finding_block_escapes_what_the_server_and_the_suite_sent() -> None:
     results.merge(Record("suite/test_cases.py::test_case[x]", [Finding("ENV-8", Outcome.FAIL, "5xx \x1b[2J", exchange),
                                                                     Finding("ENV-8", Outcome.FAIL, "again", exchange)]))
     results.merge(Record("suite/test_cases.py::test_case[y]", [Finding("ENV-6", Outcome.WARN, "code '4001'", exchange)]))
-    failing = finding_block(results.requirements["ENV-8"], Reproduction())
+    failing = finding_block(results.requirements["ENV-8"], Reproduction(), Redactor(None))
     assert failing[0].startswith("ENV-8 (MUST) broken by 1 test, 1 response: ")
     assert "  first: test_cases.py::test_case[x]: 5xx \\x1b[2J" in failing and any(line.startswith("  reproduce: printf ") for line in failing)
     assert not any(CONTROL.search(line) for line in failing)
-    warning = finding_block(results.requirements["ENV-6"], Reproduction())
+    warning = finding_block(results.requirements["ENV-6"], Reproduction(), Redactor(None))
     assert warning[0].startswith("ENV-6 (SHOULD) warned by 1 test, 1 response: ") and len(warning) < len(failing)
     assert not any(line.lstrip().startswith(("sent:", "got:")) for line in warning)
 
@@ -363,5 +364,5 @@ def test_a_failure_is_told_by_its_own_evidence_even_after_many_warnings() -> Non
     for n in range(8):
         results.add(Finding("ENV-7", Outcome.WARN, f"data {{}} #{n}"), f"t::warn{n}")
     results.add(Finding("ENV-7", Outcome.FAIL, "a failure carries a wId"), "t::fail")
-    block = finding_block(results.requirements["ENV-7"], Reproduction())
+    block = finding_block(results.requirements["ENV-7"], Reproduction(), Redactor(None))
     assert block[0].startswith("ENV-7 (MUST) broken by 9 tests") and block[1] == "  first: t::fail: a failure carries a wId"

@@ -93,9 +93,9 @@ def _run_epilog() -> str:
     from .reports.run import EXIT_MEANINGS
 
     also = {USAGE_ERROR: ", an unreachable --base-url or a reports dir that cannot be written",
-            int(pytest.ExitCode.NO_TESTS_COLLECTED): " (e.g. `-- -k` matched nothing)"}
+            int(pytest.ExitCode.NO_TESTS_COLLECTED): " (e.g. -- -k matched nothing)"}
     codes = "\n".join(f"  {code}  {meaning}{also.get(code, '')}" for code, meaning in EXIT_MEANINGS.items())
-    return ("Arguments after -- go to pytest unchanged, e.g. `-- -k auth`, or `-- -n 2` for two worker\n"
+    return ("Arguments after -- go to pytest unchanged, e.g. '-- -k auth', or '-- -n 2' for two worker\n"
             f"processes, which needs pytest-xdist: {PARALLEL_EXTRA}\n\n"
             f"Exit status (pytest's):\n{codes}")
 
@@ -223,6 +223,7 @@ def replay_command(args: argparse.Namespace) -> int:
     from .overall import run_verdict
     from .findings import write_findings
     from .plugin import write_table
+    from .redaction import Redactor
     from .reproduce import Reproduction
     from .replay import PlainReporter, replay, run_info, settings_of, write_run_reports
     from .reports import ReportsDirError
@@ -239,7 +240,8 @@ def replay_command(args: argparse.Namespace) -> int:
         written = write_run_reports(replayed, run, Path(args.cassette))
     except ReportsDirError as error:
         raise UsageError(str(error)) from None
-    write_findings(PlainReporter(), replayed.results, Reproduction.in_reports(settings.reports_dir, Path(args.cassette)))
+    write_findings(PlainReporter(), replayed.results, Reproduction.in_reports(settings.reports_dir, Path(args.cassette)),
+                   Redactor(settings.token))
     write_table(PlainReporter(), replayed.results, settings,
                 run_verdict(replayed.results, settings.warnings_as_errors, run.incomplete_reasons))
     changed = replayed.changed()

@@ -14,6 +14,7 @@ from typing import Any
 
 from .catalog import load_catalog
 from .evidence import describe_exchange, reproduction_lines, shown
+from .redaction import Redactor
 from .progress import short_test_id
 from .reproduce import Reproduction
 from .results import RUN_LEVEL_TEST, RequirementResult, RunResults
@@ -22,15 +23,15 @@ from .verdict import Outcome
 MARKUP = {Outcome.FAIL: {"red": True, "bold": True}, Outcome.WARN: {"yellow": True, "bold": True}}
 
 
-def write_findings(terminalreporter: Any, results: RunResults, where: Reproduction) -> None:
-    """The blocks, failures first; ``terminalreporter`` needs section(), write() and write_line() (replay passes its own)."""
+def write_findings(terminalreporter: Any, results: RunResults, where: Reproduction, redactor: Redactor) -> None:
+    """The blocks, failures first, the token redacted; ``terminalreporter`` needs section(), write() and write_line() (replay passes its own)."""
     problems = [result for outcome in (Outcome.FAIL, Outcome.WARN)
                 for result in results.requirements.values() if result.outcome is outcome]
     if not problems:
         return
     terminalreporter.section("findings by requirement")
     for result in problems:
-        head, *rest = finding_block(result, where)
+        head, *rest = finding_block(result, where, redactor)
         terminalreporter.write_line(head, **MARKUP[result.outcome])
         for line in rest:
             terminalreporter.write_line(line)
@@ -38,7 +39,7 @@ def write_findings(terminalreporter: Any, results: RunResults, where: Reproducti
     terminalreporter.write_line("each failing test in full: -v or --tb=short · every exchange: the cassette (exchanges.har)")
 
 
-def finding_block(result: RequirementResult, where: Reproduction) -> list[str]:
+def finding_block(result: RequirementResult, where: Reproduction, redactor: Redactor) -> list[str]:
     """One requirement's block: the headline with its counts, then the first evidence of its verdict."""
     requirement = load_catalog()[result.requirement_id]
     verb = "broken" if result.outcome is Outcome.FAIL else "warned"
@@ -47,6 +48,7 @@ def finding_block(result: RequirementResult, where: Reproduction) -> list[str]:
     if first is None:
         return lines
     test_id, seed, finding = first
+    finding = redactor.finding(finding)  # the run keeps real values; what is shown never holds the token
     where_found = "the run as a whole" if test_id == RUN_LEVEL_TEST else short_test_id(test_id)
     lines.append(f"  first: {where_found}: {shown(finding.detail)}")
     if finding.exchange is not None:

@@ -347,7 +347,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     record = item.stash.get(RECORD, None)
     if record is not None and report.when == "teardown":
         setattr(report, REPORT_ATTRIBUTE, record.to_dict())
-    _redact_report(report, Redactor(item.config.stash[SETTINGS].token))
+    settings = item.config.stash.get(SETTINGS, None)
+    if settings is not None:  # None: the plugin is inert (the suite is not collected)
+        _redact_report(report, Redactor(settings.token))
     return report
 
 
@@ -429,7 +431,7 @@ class RunReporter:
     def pytest_terminal_summary(self, terminalreporter: Any) -> Iterator[None]:
         result = yield
         if self.verdict is not None:
-            write_findings(terminalreporter, self.results, self.where)
+            write_findings(terminalreporter, self.results, self.where, Redactor(self.settings.token))
             write_table(terminalreporter, self.results, self.settings, self.verdict)
         if self.written:
             terminalreporter.write_line(f"reports: {', '.join(str(path) for path in self.written)}")

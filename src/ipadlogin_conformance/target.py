@@ -429,37 +429,41 @@ class _Metered:
 
 
 def _failure(error: Exception) -> tuple[ErrorKind, str]:
-    """What kind of failure an exception of a request is, and how to tell it."""
+    """What kind of failure an exception of a request is, and how to tell it (reworded where the client mumbles)."""
     raw = str(error) or type(error).__name__
-    text = _reworded(raw) or raw
+    reworded = _reworded(raw)
+
+    def told(prefix: str) -> str:
+        return reworded or f"{prefix}: {raw}"
+
     if isinstance(error, httpcore.TimeoutException):
-        return ErrorKind.TIMEOUT, f"timed out: {text}"
+        return ErrorKind.TIMEOUT, told("timed out")
     if isinstance(error, HeadTooLarge):
-        return ErrorKind.HEADERS_TOO_LARGE, f"refused the answer: {text}"
+        return ErrorKind.HEADERS_TOO_LARGE, told("refused the answer")
     if isinstance(error, AddressRefused):
-        return ErrorKind.REFUSED, text
+        return ErrorKind.REFUSED, raw
     if isinstance(error, DecodingError):
-        return ErrorKind.DECODING, text
+        return ErrorKind.DECODING, raw
     if isinstance(error, (httpcore.ProxyError, ProxyError)):
-        return ErrorKind.PROXY, f"proxy: {text}"
+        return ErrorKind.PROXY, told("proxy")
     if isinstance(error, httpcore.ConnectError):
         cause = error.__cause__
         if isinstance(cause, ssl.SSLError):
             return ErrorKind.TLS, f"TLS handshake failed: {getattr(cause, 'verify_message', None) or cause}"
-        return ErrorKind.CONNECT, f"cannot connect: {text}"
+        return ErrorKind.CONNECT, told("cannot connect")
     if isinstance(error, httpcore.RemoteProtocolError):
         if "status line" in raw or "request line" in raw:  # h11 calls non-text first bytes a request line
-            return ErrorKind.BAD_STATUS_LINE, f"not an HTTP answer: {text}"
+            return ErrorKind.BAD_STATUS_LINE, told("not an HTTP answer")
         if "disconnected" in raw or "peer closed" in raw:
-            return ErrorKind.CONNECTION_CLOSED, f"connection closed: {text}"
-        return ErrorKind.PROTOCOL, f"HTTP protocol error: {text}"
+            return ErrorKind.CONNECTION_CLOSED, told("connection closed")
+        return ErrorKind.PROTOCOL, told("HTTP protocol error")
     if isinstance(error, (httpcore.ReadError, httpcore.WriteError)):
-        return ErrorKind.CONNECTION_CLOSED, f"connection lost: {text}"
+        return ErrorKind.CONNECTION_CLOSED, told("connection lost")
     if isinstance(error, ssl.SSLError):
-        return ErrorKind.TLS, f"TLS error: {text}"
+        return ErrorKind.TLS, told("TLS error")
     if isinstance(error, (httpx.InvalidURL, httpcore.UnsupportedProtocol)):
-        return ErrorKind.BAD_URL, f"not sent: {text}"
-    return ErrorKind.PROTOCOL, f"{type(error).__name__}: {text}"
+        return ErrorKind.BAD_URL, told("not sent")
+    return ErrorKind.PROTOCOL, told(type(error).__name__)
 
 
 def _framing_error(response: ReceivedResponse, excess: int) -> str:

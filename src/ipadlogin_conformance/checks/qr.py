@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from ..exchange import Exchange, header
+from ..exchange import ErrorKind, Exchange, header
 from ..verdict import Finding, Outcome, not_verified, violated
 
 MAX_PIXEL_BYTES = 16 * 1024 * 1024
@@ -24,6 +24,9 @@ def qr_image_decodes(exchange: Exchange, *, unreachable: bool = False, api_host:
     fault, unless it is ``api_host``, the base URL's host, which it just reached.
     """
     response = exchange.response
+    if response is None and exchange.error_kind == ErrorKind.REFUSED.value:
+        # The suite's own rule kept it from fetching (an address in the runner's network): nothing to blame.
+        return not_verified("DATA-3", f"not fetched: {exchange.error}", exchange)
     if response is None:
         if unreachable and not is_api_host(exchange.request.url, api_host):
             return not_verified("DATA-3", f"the QR host could not be reached: {exchange.error}", exchange)
