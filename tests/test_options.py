@@ -60,10 +60,11 @@ def test_a_wrong_option_is_one_line_and_exit_4(args: list[str], message: str) ->
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_an_unreachable_target_is_one_line_and_exit_4() -> None:
+def test_an_unreachable_target_is_one_line_and_exit_4(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}"
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(SUITE), "--base-url", url, "--auth-token", "a-real-length-token"],
+    result = subprocess.run(  # its own reports dir: the checkout's may be another run's (this one's, under tasks.py test)
+        [sys.executable, "-m", "pytest", str(SUITE), "--base-url", url, "--auth-token", "a-real-length-token",
+         f"--reports-dir={tmp_path / 'reports'}"],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
     assert result.returncode == 4
