@@ -1,6 +1,6 @@
 """Build hook: the wheel gets the real openapi.yaml as package data.
 
-``src/ipadlogin_conformance/openapi.yaml`` is a link to the top-level spec (one
+``src/ipadlogin_conformance/contract/openapi.yaml`` is a link to the top-level spec (one
 file, two places); archives leave the link out (see pyproject.toml) and this
 copies the spec itself into the wheel. An editable install keeps using the
 link in the source tree.
@@ -18,4 +18,4 @@ class SpecIntoWheel(BuildHookInterface):
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name == "wheel" and version != "editable":
-            build_data["force_include"]["openapi.yaml"] = "ipadlogin_conformance/openapi.yaml"
+            build_data["force_include"]["openapi.yaml"] = "ipadlogin_conformance/contract/openapi.yaml"

@@ -69,10 +69,20 @@ def lock(args: list[str]) -> int:
     """Resolve pyproject.toml's ranges (every extra) to pins, with pip's own index settings."""
     ensure_venv()
     pip("--constraint", str(LOCK), PIP_TOOLS)  # its own dependencies (build, click) stay at the pins
-    command = [str(BIN / "pip-compile"), "--quiet", "--all-extras", "--strip-extras",
-               # The machine's index and find-links settings are not the lock's business.
-               "--no-emit-index-url", "--no-emit-find-links", "--no-emit-trusted-host",
-               "--output-file", LOCK.name, *args, "pyproject.toml"]
+    command = [
+        str(BIN / "pip-compile"),
+        "--quiet",
+        "--all-extras",
+        "--strip-extras",
+        # The machine's index and find-links settings are not the lock's business.
+        "--no-emit-index-url",
+        "--no-emit-find-links",
+        "--no-emit-trusted-host",
+        "--output-file",
+        LOCK.name,
+        *args,
+        "pyproject.toml",
+    ]
     return subprocess.run(command, cwd=ROOT, env={**os.environ, "CUSTOM_COMPILE_COMMAND": LOCK_COMMAND}).returncode
 
 
@@ -85,8 +95,27 @@ def release() -> int:
     built = sorted(str(path) for path in DIST.glob("ipadlogin_conformance-*"))
     subprocess.run([str(PYTHON), "-m", "twine", "check", "--strict", *built], check=True)
     print("tasks: built and checked\n  " + "\n  ".join(built))
-    print("tasks: publishing is the maintainers' step: tag v<version> and push it; `twine upload` the files above to an index")
+    print(
+        "tasks: publishing is the maintainers' step: tag v<version> and push it; `twine upload` the files above to an index"
+    )
     return 0
+
+
+STATIC_CHECKS = (
+    ("ruff", "check", "."),  # lint (pyflakes, pycodestyle errors, import order): pyproject.toml [tool.ruff]
+    ("ruff", "format", "--check", "."),  # one code style
+    ("lint-imports",),  # the layers and the forbidden imports: pyproject.toml [tool.importlinter]
+)
+
+
+def static_checks_pass() -> bool:
+    """The checks that need no test run, before the tests (the whole test command; not with pytest arguments)."""
+    for tool, *args in STATIC_CHECKS:
+        print(f"tasks: {tool} {' '.join(args)}", flush=True)
+        if subprocess.run([str(BIN / tool), *args], cwd=ROOT).returncode != 0:
+            print(f"tasks: {tool} failed (see above)", file=sys.stderr)
+            return False
+    return True
 
 
 def main(argv: list[str]) -> int:
@@ -105,6 +134,8 @@ def main(argv: list[str]) -> int:
         return error.returncode
     if command == "conformance":
         args = [str(BIN / "ipadlogin-conformance"), "run", *rest]
+    elif not rest and not static_checks_pass():
+        return 1
     else:
         # The plugin hides pytest's per-test failure sections in conformance runs (one block per broken
         # requirement instead); the project's own tests want their tracebacks.

@@ -32,8 +32,8 @@ import httpx
 import psutil
 
 from ipadlogin_conformance.checks import Policy, judge_login
+from ipadlogin_conformance.client.target import Target, TargetConfig
 from ipadlogin_conformance.suite.cases import load_cases, send
-from ipadlogin_conformance.target import Target, TargetConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi.yaml"
@@ -59,8 +59,14 @@ def bench_server(app: str, *faults: str) -> Iterator[str]:
             yield server.url
         return
     # stderr dropped: schemathesis's coverage phase sends requests uvicorn calls invalid, and says so.
-    process = subprocess.Popen([sys.executable, "-m", "bench.servers", app], cwd=ROOT, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.servers", app],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
     try:
         line = process.stdout.readline().decode()  # type: ignore[union-attr]
         match = re.search(r"ready at (\S+)", line)
@@ -79,8 +85,11 @@ def prism(port: int) -> Iterator[str | None]:
     if binary is None:
         yield None
         return
-    process = subprocess.Popen([binary, "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port), "-v", "error"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port), "-v", "error"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -199,8 +208,22 @@ def run_suite(*args: str, examples: int, selection: str = SUITE) -> SuiteRun:
     """The suite on the embedded server, with the probe telling when each test ran and what it sent."""
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / "probe.jsonl"
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "bench.probe", "--examples", str(examples),
-                   "--hypothesis-seed", str(SEED), "--reports-dir", str(Path(scratch) / "reports"), *args, selection]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "bench.probe",
+            "--examples",
+            str(examples),
+            "--hypothesis-seed",
+            str(SEED),
+            "--reports-dir",
+            str(Path(scratch) / "reports"),
+            *args,
+            selection,
+        ]
         result = timed(command, _env(IPADLOGIN_BENCH_PROBE=str(probe)))
         if result.returncode != 0:
             raise RuntimeError(f"suite run failed ({result.returncode}):\n{result.output[-3000:]}")
@@ -215,7 +238,10 @@ def run_suite(*args: str, examples: int, selection: str = SUITE) -> SuiteRun:
 def _part(lines: list[dict[str, Any]]) -> SuitePart:
     if not lines:
         return SuitePart(0, 0.0)
-    return SuitePart(sum(line["requests"] for line in lines), max(l["stop"] for l in lines) - min(l["start"] for l in lines))
+    return SuitePart(
+        sum(line["requests"] for line in lines),
+        max(line["stop"] for line in lines) - min(line["start"] for line in lines),
+    )
 
 
 def schemathesis_cli(url: str, examples: int) -> tuple[SuitePart, Timed]:
@@ -224,13 +250,35 @@ def schemathesis_cli(url: str, examples: int) -> tuple[SuitePart, Timed]:
         config = Path(scratch) / "schemathesis.toml"
         # What generation.load_schema sets: no method probes in the coverage phase.
         config.write_text("[phases.coverage]\nunexpected-methods = []\n")
-        command = [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config), "run", str(SPEC),
-                   "--url", url, "-H", f"Authorization: {TOKEN}", "--checks", CHECKS,
-                   "--phases", "examples,coverage,fuzzing", "--mode", "all", "--max-examples", str(examples),
-                   "--seed", str(SEED), "--no-shrink", "--generation-database", "none",
-                   "--suppress-health-check", "all", "--continue-on-failure"]
+        command = [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "--config-file",
+            str(config),
+            "run",
+            str(SPEC),
+            "--url",
+            url,
+            "-H",
+            f"Authorization: {TOKEN}",
+            "--checks",
+            CHECKS,
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--mode",
+            "all",
+            "--max-examples",
+            str(examples),
+            "--seed",
+            str(SEED),
+            "--no-shrink",
+            "--generation-database",
+            "none",
+            "--suppress-health-check",
+            "all",
+            "--continue-on-failure",
+        ]
         httpx.delete(url + "/__bench__")
-        result = timed(command, _env(SCHEMATHESIS_HOOKS="ipadlogin_conformance.generation"))
+        result = timed(command, _env(SCHEMATHESIS_HOOKS="ipadlogin_conformance.suite.generation"))
         stats = httpx.get(url + "/__bench__").json()
     if stats["requests"] == 0:
         raise RuntimeError(f"schemathesis sent nothing:\n{result.output[-3000:]}")
@@ -248,11 +296,20 @@ def console_and_pytest(examples: int) -> dict[str, dict[str, Timed]]:
     tool = str(Path(sys.executable).with_name("ipadlogin-conformance"))
     runs: dict[str, dict[str, Timed]] = {"cold": {}, "warm": {}}
     with tempfile.TemporaryDirectory() as scratch:
-        common = ["--examples", str(examples), "--hypothesis-seed", str(SEED), "--reports-dir", str(Path(scratch) / "reports")]
+        common = [
+            "--examples",
+            str(examples),
+            "--hypothesis-seed",
+            str(SEED),
+            "--reports-dir",
+            str(Path(scratch) / "reports"),
+        ]
         paths = {
             "console": ([tool, "run", *common], _env(XDG_CACHE_HOME=str(Path(scratch) / "cache"))),
-            "pytest": ([sys.executable, "-m", "pytest", "-q", *common, SUITE],
-                       _env(HYPOTHESIS_STORAGE_DIRECTORY=str(Path(scratch) / "hypothesis"))),
+            "pytest": (
+                [sys.executable, "-m", "pytest", "-q", *common, SUITE],
+                _env(HYPOTHESIS_STORAGE_DIRECTORY=str(Path(scratch) / "hypothesis")),
+            ),
         }
         for state in runs:
             for name, (command, env) in paths.items():
@@ -273,9 +330,22 @@ class WrkResult:
 def wrk(url: str, seconds: int) -> WrkResult | None:
     if shutil.which("wrk") is None:
         return None
-    command = ["wrk", "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "post.lua"), url + "/iPadLogin"]
-    subprocess.run([*command[:3], "-d1s", *command[4:]], capture_output=True, env=_env(IPADLOGIN_TOKEN=TOKEN))  # warm-up
-    output = subprocess.run(command, capture_output=True, text=True, env=_env(IPADLOGIN_TOKEN=TOKEN), timeout=seconds + 30).stdout
+    command = [
+        "wrk",
+        "-t1",
+        "-c16",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(ROOT / "bench" / "post.lua"),
+        url + "/iPadLogin",
+    ]
+    subprocess.run(
+        [*command[:3], "-d1s", *command[4:]], capture_output=True, env=_env(IPADLOGIN_TOKEN=TOKEN)
+    )  # warm-up
+    output = subprocess.run(
+        command, capture_output=True, text=True, env=_env(IPADLOGIN_TOKEN=TOKEN), timeout=seconds + 30
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = {pct: _ms(value) for pct, value in re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -292,9 +362,24 @@ def _ms(value: str) -> float:
 def slow_target(workers: int, rate_limit: float) -> tuple[float, int]:
     """test_cases.py against the `slow` fault (300 ms a call) under a rate cap: wall time and requests."""
     with bench_server("reference", "slow") as url, tempfile.TemporaryDirectory() as scratch:
-        command = [sys.executable, "-m", "pytest", "-q", "--base-url", url, "--auth-token", TOKEN,
-                   "--rate-limit", f"{rate_limit:g}", "--success-budget", "0", "--reports-dir", scratch,
-                   *(["-n", str(workers)] if workers > 1 else []), f"{SUITE}/test_cases.py"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--base-url",
+            url,
+            "--auth-token",
+            TOKEN,
+            "--rate-limit",
+            f"{rate_limit:g}",
+            "--success-budget",
+            "0",
+            "--reports-dir",
+            scratch,
+            *(["-n", str(workers)] if workers > 1 else []),
+            f"{SUITE}/test_cases.py",
+        ]
         result = timed(command)
         summary = Path(scratch) / "summary.json"
         requests = json.loads(summary.read_text())["budget"]["requests"] if summary.exists() else -1
@@ -307,7 +392,11 @@ def slow_target(workers: int, rate_limit: float) -> tuple[float, int]:
 def machine() -> str:
     cpu = platform.processor() or "cpu"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     memory = psutil.virtual_memory().total / 2**30
@@ -333,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine(), "examples": args.examples}
     say = print
     say(f"ipadlogin-conformance benchmark · {figures['date']} · {figures['machine']}")
-    versions = {name: _version(name) for name in ("pytest", "hypothesis", "schemathesis", "httpx", "starlette", "uvicorn")}
+    versions = {
+        name: _version(name) for name in ("pytest", "hypothesis", "schemathesis", "httpx", "starlette", "uvicorn")
+    }
     say("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     say(f"at start: {load()}")
 
@@ -345,10 +436,20 @@ def main(argv: list[str] | None = None) -> int:
         servers["hello"] = wrk(url, args.seconds)
     with prism(_free_port()) as url:
         servers["prism"] = wrk(url, args.seconds) if url else None
-    for name, label in (("reference", "reference server"), ("hello", "hello-world Starlette/uvicorn"),
-                        ("prism", "Prism mock -v error (static examples)")):
+    for name, label in (
+        ("reference", "reference server"),
+        ("hello", "hello-world Starlette/uvicorn"),
+        ("prism", "Prism mock -v error (static examples)"),
+    ):
         result = servers[name]
-        say(f"  {label:<40} " + (f"{result.rate:>9,.0f} req/s  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms" if result else "not measured"))
+        say(
+            f"  {label:<40} "
+            + (
+                f"{result.rate:>9,.0f} req/s  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms"
+                if result
+                else "not measured"
+            )
+        )
     ref, hello, prism_result = servers["reference"], servers["hello"], servers["prism"]
     if ref and hello:
         ratio = ref.rate / hello.rate
@@ -365,45 +466,75 @@ def main(argv: list[str] | None = None) -> int:
         ceiling = httpx_ceiling(url, count=5000, limit_s=10)
         say(f"  {ceiling:,.0f} req/s")
         checks_rate = checks_loop(url, rounds=40, limit_s=10)
-        say(f"  the deterministic cases sent and judged in a loop (no pytest): {checks_rate:,.0f} req/s = "
-            f"{checks_rate / ceiling:.2f} of the ceiling (target >= 0.6: {target(checks_rate / ceiling >= 0.6)})")
+        say(
+            f"  the deterministic cases sent and judged in a loop (no pytest): {checks_rate:,.0f} req/s = "
+            f"{checks_rate / ceiling:.2f} of the ceiling (target >= 0.6: {target(checks_rate / ceiling >= 0.6)})"
+        )
         figures["checks_loop"] = checks_rate
         say(f"\n[3] schemathesis CLI, {args.examples} examples, checks {CHECKS}")
         cli, cli_timed = schemathesis_cli(url, args.examples)
-    say(f"  {cli.requests} requests in {cli.span_s:.2f} s of traffic -> {cli.rate:,.0f} checked req/s (end to end {cli_timed.wall_s:.2f} s)")
-    figures.update(ceiling=ceiling, cli={"requests": cli.requests, "span_s": cli.span_s, "rate": cli.rate, "wall_s": cli_timed.wall_s})
+    say(
+        f"  {cli.requests} requests in {cli.span_s:.2f} s of traffic -> {cli.rate:,.0f} checked req/s (end to end {cli_timed.wall_s:.2f} s)"
+    )
+    figures.update(
+        ceiling=ceiling,
+        cli={"requests": cli.requests, "span_s": cli.span_s, "rate": cli.rate, "wall_s": cli_timed.wall_s},
+    )
 
     say(f"\n[2] the suite's property tests, {args.examples} examples (embedded server)")
     serial = run_suite(examples=args.examples)
     parallel = run_suite("-n", "2", examples=args.examples)
     for label, run in (("1 worker", serial), ("-n 2", parallel)):
         part = run.properties
-        say(f"  {label:<9} {part.requests} requests in {part.span_s:.2f} s -> {part.rate:,.0f} checked req/s "
-            f"= {part.rate / ceiling:.2f} of the ceiling, {part.rate / cli.rate:.2f}x the CLI")
+        say(
+            f"  {label:<9} {part.requests} requests in {part.span_s:.2f} s -> {part.rate:,.0f} checked req/s "
+            f"= {part.rate / ceiling:.2f} of the ceiling, {part.rate / cli.rate:.2f}x the CLI"
+        )
     one, two = serial.properties.rate / cli.rate, parallel.properties.rate / cli.rate
-    say(f"  suite / CLI: {one:.2f} on one worker (target >= 1: {target(one >= 1)}), {two:.2f} with -n 2 (target >= 1.6: {target(two >= 1.6)})")
+    say(
+        f"  suite / CLI: {one:.2f} on one worker (target >= 1: {target(one >= 1)}), {two:.2f} with -n 2 (target >= 1.6: {target(two >= 1.6)})"
+    )
     det = serial.deterministic
-    say(f"  deterministic cases as pytest tests: {det.requests} requests in {det.span_s:.3f} s -> {det.rate:,.0f} req/s = "
-        f"{det.rate / ceiling:.2f} of the ceiling (one pytest test per request; the checks alone: see [1])")
-    figures["suite"] = {"serial": _part_dict(serial.properties), "parallel": _part_dict(parallel.properties),
-                        "deterministic": _part_dict(det), "vs_cli_serial": one, "vs_cli_parallel": two}
+    say(
+        f"  deterministic cases as pytest tests: {det.requests} requests in {det.span_s:.3f} s -> {det.rate:,.0f} req/s = "
+        f"{det.rate / ceiling:.2f} of the ceiling (one pytest test per request; the checks alone: see [1])"
+    )
+    figures["suite"] = {
+        "serial": _part_dict(serial.properties),
+        "parallel": _part_dict(parallel.properties),
+        "deterministic": _part_dict(det),
+        "vs_cli_serial": one,
+        "vs_cli_parallel": two,
+    }
 
     say("\n[5] the whole default run: pytest src/ipadlogin_conformance/suite (embedded server, reports written)")
     for label, run in (("1 worker", serial), ("-n 2", parallel)):
-        say(f"  {label:<9} {run.timed.wall_s:.2f} s wall, {run.requests} requests, peak RSS {run.timed.peak_rss_mb:.0f} MB (process tree)")
+        say(
+            f"  {label:<9} {run.timed.wall_s:.2f} s wall, {run.requests} requests, peak RSS {run.timed.peak_rss_mb:.0f} MB (process tree)"
+        )
     say(f"  targets: <= 15 s {target(serial.timed.wall_s <= 15)}, <= 300 MB {target(serial.timed.peak_rss_mb <= 300)}")
-    figures["whole"] = {"serial": {"wall_s": serial.timed.wall_s, "rss_mb": serial.timed.peak_rss_mb, "requests": serial.requests},
-                        "parallel": {"wall_s": parallel.timed.wall_s, "rss_mb": parallel.timed.peak_rss_mb, "requests": parallel.requests}}
+    figures["whole"] = {
+        "serial": {"wall_s": serial.timed.wall_s, "rss_mb": serial.timed.peak_rss_mb, "requests": serial.requests},
+        "parallel": {
+            "wall_s": parallel.timed.wall_s,
+            "rss_mb": parallel.timed.peak_rss_mb,
+            "requests": parallel.requests,
+        },
+    }
 
     say(f"\n[6] peak memory of the same run ({args.examples} examples, embedded server): console tool vs pytest")
     memory = console_and_pytest(args.examples)
     for state, label in (("cold", "empty Hypothesis storage"), ("warm", "storage of the run before")):
         console, plain = memory[state]["console"], memory[state]["pytest"]
         ratio = console.peak_rss_mb / plain.peak_rss_mb
-        say(f"  {label:<26} ipadlogin-conformance run {console.peak_rss_mb:4.0f} MB ({console.wall_s:.2f} s), "
-            f"pytest {plain.peak_rss_mb:4.0f} MB ({plain.wall_s:.2f} s): {ratio:.2f}x (target <= 1.2: {target(ratio <= 1.2)})")
-    figures["memory"] = {state: {name: {"rss_mb": run.peak_rss_mb, "wall_s": run.wall_s} for name, run in paths.items()}
-                         for state, paths in memory.items()}
+        say(
+            f"  {label:<26} ipadlogin-conformance run {console.peak_rss_mb:4.0f} MB ({console.wall_s:.2f} s), "
+            f"pytest {plain.peak_rss_mb:4.0f} MB ({plain.wall_s:.2f} s): {ratio:.2f}x (target <= 1.2: {target(ratio <= 1.2)})"
+        )
+    figures["memory"] = {
+        state: {name: {"rss_mb": run.peak_rss_mb, "wall_s": run.wall_s} for name, run in paths.items()}
+        for state, paths in memory.items()
+    }
 
     small_n, large_n = 500, 2000
     say(f"\n[linear] the property tests alone: {small_n} vs {large_n} examples")
@@ -411,16 +542,27 @@ def main(argv: list[str] | None = None) -> int:
     large = run_suite(examples=large_n, selection=PROPERTIES)
     ratio = large.properties.span_s / small.properties.span_s
     wall_ratio = large.timed.wall_s / small.timed.wall_s
-    say(f"  {small_n}: {small.properties.span_s:.2f} s ({small.properties.requests} requests); "
-        f"{large_n}: {large.properties.span_s:.2f} s ({large.properties.requests} requests)")
-    say(f"  ratio {ratio:.2f}x for the property part, {wall_ratio:.2f}x end to end (target <= 4.4: {target(ratio <= 4.4)})")
-    figures["linear"] = {"small_s": small.properties.span_s, "large_s": large.properties.span_s, "ratio": ratio, "wall_ratio": wall_ratio}
+    say(
+        f"  {small_n}: {small.properties.span_s:.2f} s ({small.properties.requests} requests); "
+        f"{large_n}: {large.properties.span_s:.2f} s ({large.properties.requests} requests)"
+    )
+    say(
+        f"  ratio {ratio:.2f}x for the property part, {wall_ratio:.2f}x end to end (target <= 4.4: {target(ratio <= 4.4)})"
+    )
+    figures["linear"] = {
+        "small_s": small.properties.span_s,
+        "large_s": large.properties.span_s,
+        "ratio": ratio,
+        "wall_ratio": wall_ratio,
+    }
 
     if not args.skip_slow:
         say("\n[C] 300 ms target (fault slow), test_cases.py, --rate-limit 5")
         slow = {workers: slow_target(workers, 5.0) for workers in (1, 2)}
         for workers, (wall, requests) in slow.items():
-            say(f"  {workers} worker(s): {wall:.1f} s wall, {requests} requests, {requests / wall:.2f} req/s over the whole run")
+            say(
+                f"  {workers} worker(s): {wall:.1f} s wall, {requests} requests, {requests / wall:.2f} req/s over the whole run"
+            )
         figures["slow"] = {str(k): {"wall_s": v[0], "requests": v[1]} for k, v in slow.items()}
     say(f"\nat end: {load()}")
     if args.json:

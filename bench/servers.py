@@ -53,7 +53,9 @@ class Counted:
             body = json.dumps({"requests": self.requests, "first": self.first, "last": self.last}).encode()
             if scope["method"] == "DELETE":
                 self.reset()
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": body})
             return
         self.requests += 1

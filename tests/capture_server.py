@@ -42,8 +42,11 @@ class _Handler(socketserver.StreamRequestHandler):
         length = next((int(value) for name, value in headers if name.lower() == "content-length"), 0)
         body = self.rfile.read(length) if length else b""
         self.server.captured.append(Captured(method, target, tuple(headers), body))  # type: ignore[attr-defined]
-        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                         + f"Content-Length: {len(ANSWER)}\r\n\r\n".encode() + ANSWER)
+        self.wfile.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(ANSWER)}\r\n\r\n".encode()
+            + ANSWER
+        )
 
 
 class _Server(socketserver.ThreadingTCPServer):

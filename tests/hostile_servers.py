@@ -29,7 +29,9 @@ HOLD_S = 30.0
 BLOCK = b" " * 65536
 ENVELOPE_START = b'{"code":"1000","message":"ok","data":{"wId":"w","qrCodeUrl":"http://127.0.0.1:1/qr.png"},"pad":"'
 FAILURE = b'{"code":"1001","message":"refused","data":null}'
-FORGED = b'{"code":"1000","message":"FORGED-ANSWER","data":{"wId":"forged","qrCodeUrl":"http://127.0.0.1:1/forged.png"}}'
+FORGED = (
+    b'{"code":"1000","message":"FORGED-ANSWER","data":{"wId":"forged","qrCodeUrl":"http://127.0.0.1:1/forged.png"}}'
+)
 """Bytes a desynchronising server appends: read as the next request's answer, they would be a success."""
 CLOUD_KEYS = b"AccessKeyId=ASIAHOSTILETEST7EXAMPLE\nSecretAccessKey=hostile/secret+key/wJalrXUtnFEMI7K7MDENG\n"
 """What a metadata service would hand out: it must never reach a report."""
@@ -60,7 +62,9 @@ class Context:
 Behaviour = Callable[[socket.socket, Context], None]
 
 
-def response_head(status: str, content_type: str | None = "application/json", *, keep_alive: bool = False, **headers: str | int) -> bytes:
+def response_head(
+    status: str, content_type: str | None = "application/json", *, keep_alive: bool = False, **headers: str | int
+) -> bytes:
     lines = [f"HTTP/1.1 {status}"]
     if content_type:
         lines.append(f"Content-Type: {content_type}")
@@ -96,7 +100,9 @@ def huge(conn: socket.socket, ctx: Context) -> None:
 
 def endless_chunks(conn: socket.socket, ctx: Context) -> None:
     """Transfer-Encoding: chunked that never ends (until the client leaves or time is up)."""
-    conn.sendall(response_head("200 OK", Transfer_Encoding="chunked") + b"%x\r\n%s\r\n" % (len(ENVELOPE_START), ENVELOPE_START))
+    conn.sendall(
+        response_head("200 OK", Transfer_Encoding="chunked") + b"%x\r\n%s\r\n" % (len(ENVELOPE_START), ENVELOPE_START)
+    )
     chunk = b"%x\r\n%s\r\n" % (len(BLOCK), BLOCK)
     for _ in range(1 << 15):  # 2 GiB at most
         if not ctx.running():
@@ -165,7 +171,9 @@ def trickle_head(conn: socket.socket, ctx: Context) -> None:
 def header_flood(conn: socket.socket, ctx: Context) -> None:
     """10,000 headers (about 90 KB, under h11's 100 KiB limit), then a valid envelope."""
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % len(FAILURE)
-    conn.sendall(head + b"".join(b"X-Flood-%d: v\r\n" % i for i in range(10_000)) + b"Connection: close\r\n\r\n" + FAILURE)
+    conn.sendall(
+        head + b"".join(b"X-Flood-%d: v\r\n" % i for i in range(10_000)) + b"Connection: close\r\n\r\n" + FAILURE
+    )
 
 
 def _desync(first_head: bytes, first_body: bytes) -> Behaviour:
@@ -180,7 +188,9 @@ def _desync(first_head: bytes, first_body: bytes) -> Behaviour:
 
 
 short_content_length = _desync(response_head("200 OK", keep_alive=True, Content_Length=len(FAILURE)), FAILURE)
-short_content_length.__doc__ = "Kept-alive answers whose Content-Length stops short: what follows is a forged second answer."
+short_content_length.__doc__ = (
+    "Kept-alive answers whose Content-Length stops short: what follows is a forged second answer."
+)
 no_content_with_body = _desync(response_head("204 No Content", None, keep_alive=True), FAILURE)
 no_content_with_body.__doc__ = "A 204 that carries a body, followed by a forged answer, on a kept-alive connection."
 
@@ -199,12 +209,28 @@ def echo_token(conn: socket.socket, ctx: Context) -> None:
     if ctx.request.headers.get("content-type") == "text/plain":  # the REQ-10 text case: a status line h11 rejects
         conn.sendall(b"HTTP/1.1 2x0 " + raw + b"\r\n\r\n")
         return
-    forms = [token, base64.b64encode(raw).decode(), base64.b64encode(b"u:" + raw).decode(), quote(token, safe=""), raw.hex()]
+    forms = [
+        token,
+        base64.b64encode(raw).decode(),
+        base64.b64encode(b"u:" + raw).decode(),
+        quote(token, safe=""),
+        raw.hex(),
+    ]
     qr_url = f"{ctx.links['self']}/qr/w-1.png?t={quote(token, safe='')}"
-    body = json.dumps({"code": "1000", "message": " ".join(forms), "data": {"wId": token, "qrCodeUrl": qr_url}}).replace("/", "\\/")
+    body = json.dumps(
+        {"code": "1000", "message": " ".join(forms), "data": {"wId": token, "qrCodeUrl": qr_url}}
+    ).replace("/", "\\/")
     data = body.encode()
-    conn.sendall(response_head("200 OK", Content_Length=len(data), X_Echo=token, X_Echo_B64=forms[1],
-                               Set_Cookie=f"s={quote(token, safe='')}") + data)
+    conn.sendall(
+        response_head(
+            "200 OK",
+            Content_Length=len(data),
+            X_Echo=token,
+            X_Echo_B64=forms[1],
+            Set_Cookie=f"s={quote(token, safe='')}",
+        )
+        + data
+    )
 
 
 def qr_secret(conn: socket.socket, ctx: Context) -> None:

@@ -1,6 +1,6 @@
 """The suite as the project's own tests run it: from the project root, on the source tree's suite.
 
-The runner itself is the package's (:mod:`ipadlogin_conformance.subprocess_run`),
+The runner itself is the package's (:mod:`tools.subprocess_run`),
 the one the fault self-test uses; what is the tests' own is where they run it
 from, so the project's pytest configuration applies as in a developer's run.
 """
@@ -10,18 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from ipadlogin_conformance import subprocess_run
-from ipadlogin_conformance.subprocess_run import SuiteRun
+from paths import ROOT
+from paths import SUITE as SUITE_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
-SUITE = "src/ipadlogin_conformance/suite"
+from tools import subprocess_run
+from tools.subprocess_run import SuiteRun
+
+SUITE = str(SUITE_DIR.relative_to(ROOT))
 """The suite's tests, relative to :data:`ROOT`."""
 
 __all__ = ["ROOT", "SUITE", "SuiteRun", "run_suite"]
 
 
-def run_suite(args: Sequence[str], *, kill_after_s: float = 120.0, reports_dir: Path | None = None,
-              env: Mapping[str, str] | None = None, while_running: Callable[[int], None] | None = None) -> SuiteRun:
-    """``python -m pytest <args>`` from the project root (see :func:`ipadlogin_conformance.subprocess_run.run_suite`)."""
-    return subprocess_run.run_suite(args, kill_after_s=kill_after_s, reports_dir=reports_dir, cwd=ROOT, env=env,
-                                    while_running=while_running)
+def run_suite(
+    args: Sequence[str],
+    *,
+    kill_after_s: float = 120.0,
+    reports_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    while_running: Callable[[int], None] | None = None,
+) -> SuiteRun:
+    """``python -m pytest <args>`` from the project root (see :func:`tools.subprocess_run.run_suite`)."""
+    return subprocess_run.run_suite(
+        args, kill_after_s=kill_after_s, reports_dir=reports_dir, cwd=ROOT, env=env, while_running=while_running
+    )

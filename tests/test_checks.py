@@ -16,10 +16,10 @@ from PIL import Image
 from ipadlogin_conformance.checks import Expect, Policy, Profile, judge_login, other_method_refused, qr_image_decodes
 from ipadlogin_conformance.checks.qr import is_api_host
 from ipadlogin_conformance.checks.request_class import classify
-from ipadlogin_conformance.suite.cases import Case, load_cases
 from ipadlogin_conformance.checks.timing import latency_within_budget, p95
-from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
-from ipadlogin_conformance.verdict import Outcome
+from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.verdict import Outcome
+from ipadlogin_conformance.suite.cases import Case, load_cases
 
 SUCCESS = {"code": "1000", "message": "登录成功", "data": {"wId": "w-1", "qrCodeUrl": "http://127.0.0.1/q.png"}}
 FAILURE = {"code": "1001", "message": "用户名或密码错误", "data": None}
@@ -34,7 +34,9 @@ def exchange(body: object, status: int = 200, content_type: str = "application/j
     )
 
 
-def problems(ex: Exchange, expect: Expect = Expect.SUCCESS, ids: tuple[str, ...] = ("REQ-1",), profile: Profile = Profile.STRICT) -> dict[str, str]:
+def problems(
+    ex: Exchange, expect: Expect = Expect.SUCCESS, ids: tuple[str, ...] = ("REQ-1",), profile: Profile = Profile.STRICT
+) -> dict[str, str]:
     findings = judge_login(ex, expect, ids, Policy(profile=profile))
     return {f.requirement: f.outcome.value for f in findings if f.outcome is not Outcome.PASS}
 
@@ -83,11 +85,19 @@ def test_a_malformed_failure_is_blamed_on_its_requirement(body: dict, status: in
 
 def test_the_form_of_the_answer_is_env_1() -> None:
     assert problems(exchange(SUCCESS, content_type="text/html")) == {"ENV-1": "fail"}
-    assert problems(exchange(b"<html>oops</html>", 400, "text/html"), Expect.FAILURE, ("REQ-8",)) == {"ENV-1": "fail", "ENV-8": "warn"}
-    assert problems(exchange(json.dumps(FAILURE).encode() + b"garbage"), Expect.FAILURE, ("REQ-8",)) == {"ENV-1": "fail"}
+    assert problems(exchange(b"<html>oops</html>", 400, "text/html"), Expect.FAILURE, ("REQ-8",)) == {
+        "ENV-1": "fail",
+        "ENV-8": "warn",
+    }
+    assert problems(exchange(json.dumps(FAILURE).encode() + b"garbage"), Expect.FAILURE, ("REQ-8",)) == {
+        "ENV-1": "fail"
+    }
     # The decision of a JSON object followed by other bytes is still read: only the form is broken.
     assert problems(exchange(json.dumps(SUCCESS).encode() + b"\n<!-- 0.4ms -->")) == {"ENV-1": "fail"}
-    assert problems(exchange(json.dumps(SUCCESS).encode() + b"<!--"), Expect.FAILURE, ("AUTH-1",)) == {"ENV-1": "fail", "AUTH-1": "fail"}
+    assert problems(exchange(json.dumps(SUCCESS).encode() + b"<!--"), Expect.FAILURE, ("AUTH-1",)) == {
+        "ENV-1": "fail",
+        "AUTH-1": "fail",
+    }
 
 
 def test_the_lenient_profile_warns_for_the_tables_errata() -> None:
@@ -118,14 +128,19 @@ def test_no_answer_is_one_env_1_finding_not_one_per_requirement(expect: Expect) 
 def test_a_request_class_that_promises_an_answer_is_blamed_too() -> None:
     assert problems(unanswered(), Expect.ANSWER, ("REQ-9",)) == {"ENV-1": "fail", "REQ-9": "fail"}
     # A timeout is TIME-1's, not ENV-1's.
-    assert problems(unanswered("timed out", timed_out=True), Expect.ANSWER, ("REQ-7",)) == {"REQ-7": "fail", "TIME-1": "fail"}
+    assert problems(unanswered("timed out", timed_out=True), Expect.ANSWER, ("REQ-7",)) == {
+        "REQ-7": "fail",
+        "TIME-1": "fail",
+    }
     assert problems(unanswered("timed out", timed_out=True), Expect.SUCCESS, ("REQ-1",)) == {"TIME-1": "fail"}
 
 
 def test_an_answer_broken_on_the_wire_after_it_arrived_is_env_1() -> None:
     """A transport error that comes with an answer (a framing error after it) adds ENV-1; the answer is still judged."""
     framed = exchange(SUCCESS)
-    broken = Exchange(framed.request, framed.response, error="3 bytes after the declared Content-Length", elapsed_ms=1.0)
+    broken = Exchange(
+        framed.request, framed.response, error="3 bytes after the declared Content-Length", elapsed_ms=1.0
+    )
     findings = judge_login(broken, Expect.SUCCESS, ("REQ-1",), Policy())
     assert {f.requirement: f.outcome.value for f in findings if f.outcome is not Outcome.PASS} == {"ENV-1": "fail"}
     assert any("broken on the wire: 3 bytes after" in f.detail for f in findings)
@@ -135,8 +150,14 @@ def test_a_class_that_should_succeed_warns_whatever_comes_instead() -> None:
     """REQ-1's SHOULD clause ({"type": 2.0}): a refusal is a warning; a crash is still ENV-8's failure."""
     assert problems(exchange(SUCCESS), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {}
     assert problems(exchange(FAILURE), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {"REQ-1": "warn"}
-    assert problems(exchange({**FAILURE, "code": "10001"}, 400), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {"REQ-1": "warn", "ENV-8": "warn"}
-    assert problems(exchange(b"oops", 500, "text/plain"), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {"REQ-1": "warn", "ENV-8": "fail"}
+    assert problems(exchange({**FAILURE, "code": "10001"}, 400), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {
+        "REQ-1": "warn",
+        "ENV-8": "warn",
+    }
+    assert problems(exchange(b"oops", 500, "text/plain"), Expect.SHOULD_SUCCEED, ("REQ-1",)) == {
+        "REQ-1": "warn",
+        "ENV-8": "fail",
+    }
     # The MUST clause, {"type": 2}, still fails.
     assert problems(exchange(FAILURE), Expect.SUCCESS, ("AUTH-3", "REQ-1")) == {"AUTH-3": "fail", "REQ-1": "fail"}
 
@@ -148,9 +169,15 @@ def test_a_missing_or_null_type_gets_any_answer_but_a_crash() -> None:
         assert (expect, ids) == (Expect.ANSWER, ("REQ-4",)), body
         assert problems(exchange(FAILURE), expect, ids) == {}
         assert problems(exchange(SUCCESS), expect, ids) == {}
-        assert problems(exchange(b"Internal Server Error", 500, "text/plain"), expect, ids) == {"REQ-4": "fail", "ENV-8": "fail"}
+        assert problems(exchange(b"Internal Server Error", 500, "text/plain"), expect, ids) == {
+            "REQ-4": "fail",
+            "ENV-8": "fail",
+        }
         dropped = Exchange(SentRequest("POST", "http://h/iPadLogin"), None, error="connection reset", elapsed_ms=3)
-        assert problems(dropped, expect, ids) == {"REQ-4": "fail", "ENV-1": "fail"}  # no HTTP answer is ENV-1 too (checks/transport.py)
+        assert problems(dropped, expect, ids) == {
+            "REQ-4": "fail",
+            "ENV-1": "fail",
+        }  # no HTTP answer is ENV-1 too (checks/transport.py)
 
 
 @pytest.mark.parametrize(
@@ -183,8 +210,18 @@ def test_request_classes(body: object, expected: tuple) -> None:
     assert classify(body) == expected
 
 
-@pytest.mark.parametrize("case", [c for c in load_cases() if c.token == "valid" and c.content_type == "application/json"
-                                  and c.token_header == "Authorization" and c.content_type_header == "Content-Type"], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case",
+    [
+        c
+        for c in load_cases()
+        if c.token == "valid"
+        and c.content_type == "application/json"
+        and c.token_header == "Authorization"
+        and c.content_type_header == "Content-Type"
+    ],
+    ids=lambda c: c.id,
+)
 def test_a_generated_body_is_judged_like_the_hand_written_case_that_sends_it(case: Case) -> None:
     """cases.yaml and the classification of generated (and replayed) bodies agree.
 
@@ -207,7 +244,10 @@ def test_other_methods() -> None:
     assert other_method_refused(exchange(FAILURE, 405, method="GET")).outcome is Outcome.PASS
     assert other_method_refused(exchange(SUCCESS, 200, method="GET")).outcome is Outcome.WARN
     assert other_method_refused(exchange(b"", 500, "text/plain", method="GET")).outcome is Outcome.WARN
-    assert other_method_refused(exchange(b"", 501, "text/plain", method="BREW"), method_is_standard=False).outcome is Outcome.PASS
+    assert (
+        other_method_refused(exchange(b"", 501, "text/plain", method="BREW"), method_is_standard=False).outcome
+        is Outcome.PASS
+    )
     assert other_method_refused(exchange(b"", 501, "text/plain", method="PUT")).outcome is Outcome.WARN
 
 
@@ -229,7 +269,9 @@ def test_qr_image_must_decode_as_a_qr_code() -> None:
     assert qr_image_decodes(unreachable, unreachable=True, api_host="api.example").outcome is Outcome.NOT_VERIFIED
 
 
-@pytest.mark.parametrize("url", ["http://api.example:9/q.png", "https://API.example/q.png", "http://api.example:8080/qr/w.png"])
+@pytest.mark.parametrize(
+    "url", ["http://api.example:9/q.png", "https://API.example/q.png", "http://api.example:8080/qr/w.png"]
+)
 def test_a_qr_url_on_the_apis_own_host_that_refuses_is_a_warning(url: str) -> None:
     """DATA-3: the suite reached that host a moment ago, so a refused connection there is the server's (any port)."""
     refused = Exchange(SentRequest("GET", url), None, error="cannot connect: [Errno 111] Connection refused")

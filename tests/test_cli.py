@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from ipadlogin_conformance import __version__, cli
-from ipadlogin_conformance.catalog import load_catalog
+from ipadlogin_conformance.contract.catalog import load_catalog
+from ipadlogin_conformance.contract.spec import spec_version
+from ipadlogin_conformance.core.settings import OPTIONS
 from ipadlogin_conformance.server import CATALOG, DEFAULT_DEV_TOKEN, ServerConfig
 from ipadlogin_conformance.server.__main__ import token_note
-from ipadlogin_conformance.settings import OPTIONS
-from ipadlogin_conformance.spec import spec_version
 
 TOOL = [sys.executable, "-m", "ipadlogin_conformance.cli"]
 
@@ -54,7 +54,11 @@ def test_requirements_lists_the_whole_catalog(fmt: str, capsys: pytest.CaptureFi
         assert [row["id"] for row in document["requirements"]] == ids
         assert all(row["level"] in ("MUST", "SHOULD") and row["statement"] for row in document["requirements"])
     else:
-        rows = [line for line in out.splitlines() if any(line.startswith(p) for p in (f"| {i} |" for i in ids)) or line.split(" ")[0] in ids]
+        rows = [
+            line
+            for line in out.splitlines()
+            if any(line.startswith(p) for p in (f"| {i} |" for i in ids)) or line.split(" ")[0] in ids
+        ]
         assert len(rows) == len(ids)
 
 
@@ -93,7 +97,9 @@ def test_run_options_become_the_plugins_options() -> None:
         [],
     ],
 )
-def test_usage_errors_are_one_line_and_exit_4(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_usage_errors_are_one_line_and_exit_4(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("IPADLOGIN_TOKEN", raising=False)
     monkeypatch.delenv("IPADLOGIN_BASE_URL", raising=False)
     status, out, err = run_main(argv, capsys)
@@ -106,8 +112,13 @@ def test_an_unreachable_url_is_one_line_and_exit_4(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    done = subprocess.run([*TOOL, "run", "--base-url", f"http://127.0.0.1:{port}", "--auth-token", "a-real-length-token"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*TOOL, "run", "--base-url", f"http://127.0.0.1:{port}", "--auth-token", "a-real-length-token"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 4
     assert done.stdout == ""
     assert done.stderr.strip().splitlines() == [f"error: cannot reach http://127.0.0.1:{port}: Connection refused"]
@@ -122,22 +133,41 @@ def test_serve_delegates_to_the_reference_server(capsys: pytest.CaptureFixture[s
 
 def test_run_shows_progress_per_test_and_the_table(tmp_path: Path) -> None:
     """Against the embedded server, from a directory that is not a checkout; pytest options after --."""
-    done = subprocess.run([*TOOL, "run", "--examples", "5", "--reports-dir", "out", "--", "-k", "auth or methods"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*TOOL, "run", "--examples", "5", "--reports-dir", "out", "--", "-k", "auth or methods"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     progress = [line for line in lines if line.startswith("[")]
-    assert progress[0].startswith("[ 1/") and "pass" in progress[0] and "test_cases.py::test_case[auth-missing]  AUTH-1" in progress[0]
+    assert (
+        progress[0].startswith("[ 1/")
+        and "pass" in progress[0]
+        and "test_cases.py::test_case[auth-missing]  AUTH-1" in progress[0]
+    )
     assert any("test_methods.py::test_other_method_refused[BREW]  METH-1" in line for line in progress)
     assert not any(set(line) <= set(".") and line for line in lines)  # no rows of pytest dots
     table = lines.index(next(line for line in lines if "iPadLogin conformance" in line))
-    rows = {line.split()[0]: line.split()[2] for line in lines[table + 3: table + 3 + len(load_catalog())]}
+    rows = {line.split()[0]: line.split()[2] for line in lines[table + 3 : table + 3 + len(load_catalog())]}
     assert rows["AUTH-1"] == "pass" and rows["METH-1"] == "pass" and rows["DATA-3"] == "not"  # "not run": filtered out
     assert (tmp_path / "out" / "exchanges.har").is_file() and (tmp_path / "out" / "junit.xml").is_file()
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["serve", "--help"], ["requirements", "--help"],
-                                  ["replay", "--help"], ["resend", "--help"], ["docs", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["run", "--help"],
+        ["serve", "--help"],
+        ["requirements", "--help"],
+        ["replay", "--help"],
+        ["resend", "--help"],
+        ["compare", "--help"],
+    ],
+)
 def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run_main(argv, capsys)
     assert status == 0 and out.startswith("usage: ")
@@ -147,14 +177,22 @@ def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str])
 def test_serve_names_the_development_token_and_never_a_configured_one() -> None:
     assert f"Authorization: {DEFAULT_DEV_TOKEN}" in token_note(ServerConfig())
     secret = "a-configured-token-8c1e"
-    assert secret not in token_note(ServerConfig(tokens=(secret,))) and "not shown" in token_note(ServerConfig(tokens=(secret,)))
+    assert secret not in token_note(ServerConfig(tokens=(secret,))) and "not shown" in token_note(
+        ServerConfig(tokens=(secret,))
+    )
     assert DEFAULT_DEV_TOKEN in (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
 
 
 def test_serve_prints_the_token_it_accepts() -> None:
     env = {key: value for key, value in os.environ.items() if key != "IPADLOGIN_TOKEN"}
-    server = subprocess.Popen([*TOOL, "serve", "--port", "0", "--stop-on-stdin-eof", "--no-access-log"], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*TOOL, "serve", "--port", "0", "--stop-on-stdin-eof", "--no-access-log"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ready = server.stdout.readline()
     finally:

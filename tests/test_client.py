@@ -11,15 +11,15 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+import hostile_servers as hostile
 import pytest
 
-import hostile_servers as hostile
 from ipadlogin_conformance.checks import qr_image_decodes
-from ipadlogin_conformance.exchange import ErrorKind
-from ipadlogin_conformance.fetch_policy import FetchPolicy, address_kind
-from ipadlogin_conformance.target import MAX_QR_REDIRECTS, Target, TargetConfig
-from ipadlogin_conformance.verdict import Outcome
-from ipadlogin_conformance.wire import HEAD_LIMIT, MAX_HEADER_LINES, ExchangeOnWire, HeadTooLarge
+from ipadlogin_conformance.client.fetch_policy import FetchPolicy, address_kind
+from ipadlogin_conformance.client.target import MAX_QR_REDIRECTS, Target, TargetConfig
+from ipadlogin_conformance.client.wire import HEAD_LIMIT, MAX_HEADER_LINES, ExchangeOnWire, HeadTooLarge
+from ipadlogin_conformance.core.exchange import ErrorKind
+from ipadlogin_conformance.core.verdict import Outcome
 
 TOKEN = "client-test-token-2b7e"
 BODY = b'{"type":2}'
@@ -39,7 +39,9 @@ def _answer(data: bytes, method: str = "POST") -> ExchangeOnWire:
 def honest_keep_alive(conn: socket.socket, ctx: hostile.Context) -> None:
     """Exact Content-Length, connection kept alive: the suite may reuse it."""
     while ctx.running():
-        conn.sendall(hostile.response_head("200 OK", keep_alive=True, Content_Length=len(hostile.FAILURE)) + hostile.FAILURE)
+        conn.sendall(
+            hostile.response_head("200 OK", keep_alive=True, Content_Length=len(hostile.FAILURE)) + hostile.FAILURE
+        )
         if ctx.next_request() is None:
             return
 
@@ -125,10 +127,21 @@ def test_a_clean_answer_keeps_its_connection() -> None:
 
 @pytest.mark.parametrize(
     ("address", "kind"),
-    [("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.10", "private"),
-     ("fd12::1", "private"), ("169.254.10.1", "link-local"), ("169.254.169.254", "cloud metadata"),
-     ("::ffff:169.254.169.254", "cloud metadata"), ("100.100.100.200", "cloud metadata"), ("0.0.0.0", "private"),
-     ("100.64.0.1", "non-public"), ("8.8.8.8", None), ("2001:4860:4860::8888", None)],
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.0.10", "private"),
+        ("fd12::1", "private"),
+        ("169.254.10.1", "link-local"),
+        ("169.254.169.254", "cloud metadata"),
+        ("::ffff:169.254.169.254", "cloud metadata"),
+        ("100.100.100.200", "cloud metadata"),
+        ("0.0.0.0", "private"),
+        ("100.64.0.1", "non-public"),
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+    ],
 )
 def test_address_kinds(address: str, kind: str | None) -> None:
     assert address_kind(ipaddress.ip_address(address)) == kind
@@ -145,8 +158,12 @@ def test_a_base_url_on_a_kind_of_address_allows_that_kind_only() -> None:
 
 @pytest.mark.parametrize(
     ("url", "words"),
-    [("http://10.255.255.1/qr.png", "a private address"), ("http://169.254.169.254/latest/meta-data/", "a cloud metadata address"),
-     ("file:///etc/passwd", "file scheme"), ("ftp://127.0.0.1/qr.png", "ftp scheme")],
+    [
+        ("http://10.255.255.1/qr.png", "a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "a cloud metadata address"),
+        ("file:///etc/passwd", "file scheme"),
+        ("ftp://127.0.0.1/qr.png", "ftp scheme"),
+    ],
 )
 def test_a_qr_url_into_the_runners_network_is_refused_without_a_connection(url: str, words: str) -> None:
     with _target("http://127.0.0.1:9") as client:
@@ -156,7 +173,10 @@ def test_a_qr_url_into_the_runners_network_is_refused_without_a_connection(url: 
 
 
 def test_a_target_on_a_public_address_cannot_send_the_suite_to_loopback() -> None:
-    with hostile.HostileServer(hostile.png_bomb) as qr, Target(TargetConfig("http://8.8.8.8:9", TOKEN, use_proxy_env=False)) as client:
+    with (
+        hostile.HostileServer(hostile.png_bomb) as qr,
+        Target(TargetConfig("http://8.8.8.8:9", TOKEN, use_proxy_env=False)) as client,
+    ):
         exchange, unreachable = client.fetch_qr(f"{qr.url}/qr.png")
     assert unreachable and "a loopback address" in exchange.error
     assert qr.requests == [], "the address was checked before a connection was made"
@@ -167,7 +187,9 @@ def test_every_redirect_hop_is_checked() -> None:
     with hostile.HostileServer(redirect) as qr, _target(qr.url) as client:
         exchange, unreachable = client.fetch_qr(f"{qr.url}/qr.png")
     assert unreachable and "cloud metadata" in exchange.error
-    assert exchange.request.url == f"{qr.url}/qr.png" and exchange.labels["redirects"] == ["http://169.254.169.254/latest/meta-data/"]
+    assert exchange.request.url == f"{qr.url}/qr.png" and exchange.labels["redirects"] == [
+        "http://169.254.169.254/latest/meta-data/"
+    ]
 
 
 def test_qr_redirects_stop_after_a_few_hops() -> None:
@@ -191,7 +213,9 @@ def test_a_png_of_huge_dimensions_is_refused_before_decoding() -> None:
     assert finding.outcome is Outcome.WARN and "4096 × 4096 pixels of 4 channel(s)" in finding.detail
 
 
-@pytest.mark.parametrize("url", ["http://[::1:80/qr.png", "http://127.0.0.1:99999/qr.png", "http://127.0.0.1:port/qr.png", "http:///qr.png"])
+@pytest.mark.parametrize(
+    "url", ["http://[::1:80/qr.png", "http://127.0.0.1:99999/qr.png", "http://127.0.0.1:port/qr.png", "http:///qr.png"]
+)
 def test_a_qr_url_that_cannot_be_sent_is_the_servers_fault_not_a_crash(url: str) -> None:
     with _target("http://127.0.0.1:9") as client:
         exchange, unreachable = client.fetch_qr(url)
@@ -202,7 +226,9 @@ def test_a_qr_url_that_cannot_be_sent_is_the_servers_fault_not_a_crash(url: str)
 def test_a_redirect_to_a_url_that_cannot_be_sent_is_told_with_its_hop() -> None:
     with hostile.HostileServer(hostile.redirect_to("http://[::1:80/x")) as qr, _target(qr.url) as client:
         exchange, _ = client.fetch_qr(f"{qr.url}/qr.png")
-    assert exchange.error_kind == ErrorKind.BAD_URL.value and "after 1 redirect(s), at http://[::1:80/x" in exchange.error
+    assert (
+        exchange.error_kind == ErrorKind.BAD_URL.value and "after 1 redirect(s), at http://[::1:80/x" in exchange.error
+    )
 
 
 def test_a_qr_url_with_unicode_is_sent_percent_encoded() -> None:

@@ -28,17 +28,24 @@ import jsonschema
 import pytest
 
 from ipadlogin_conformance import cli
-from ipadlogin_conformance.cassette import CASSETTE_NAME
-from ipadlogin_conformance.compare.diff import KINDS, LATENCY_FLOOR_MS, POOLED, diff_answers, latency_classes, latency_difference
+from ipadlogin_conformance.compare.diff import (
+    KINDS,
+    LATENCY_FLOOR_MS,
+    POOLED,
+    diff_answers,
+    latency_classes,
+    latency_difference,
+)
 from ipadlogin_conformance.compare.html import render_html
 from ipadlogin_conformance.compare.shape import shape_of
 from ipadlogin_conformance.compare.summary import compare_schema
 from ipadlogin_conformance.compare.text import render_text
-from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.reports.cassette import CASSETTE_NAME
 from ipadlogin_conformance.server import VARIATIONS, start_reference_server
 from ipadlogin_conformance.suite.cases import load_cases
-from ipadlogin_conformance.suite.test_methods import STANDARD_METHODS
-from ipadlogin_conformance.vendor_examples import InProcessServer
+from ipadlogin_conformance.suite.probes import STANDARD_METHODS
+from tools.vendor_examples import InProcessServer
 
 TOKEN = "compare-test-token-7f3a"
 OTHER_TOKEN = "compare-other-token-91c2"
@@ -74,8 +81,22 @@ def compare(tmp_path: Path, *args: str, token: str = TOKEN) -> tuple[int, dict[s
     """cli.main(["compare", ...]) in-process: (exit status, compare.json or None, stdout, stderr)."""
     reports = tmp_path / "reports"
     shutil.rmtree(reports, ignore_errors=True)  # each call's reports are its own
-    command = ["compare", "--auth-token", token, "--rate-limit", "0", "--success-budget", "0",
-               "--examples", EXAMPLES, "--request-timeout", "2", "--reports-dir", str(reports), *args]
+    command = [
+        "compare",
+        "--auth-token",
+        token,
+        "--rate-limit",
+        "0",
+        "--success-budget",
+        "0",
+        "--examples",
+        EXAMPLES,
+        "--request-timeout",
+        "2",
+        "--reports-dir",
+        str(reports),
+        *args,
+    ]
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         status = cli.main(command)
@@ -144,7 +165,9 @@ def test_each_catalog_entry_shows_exactly_its_kinds_of_difference(entry: str, re
     assert document["requests"]["not_compared"] == 0
     for item in document["differences"]:  # both sides' curl lines for every difference of a request
         if item["request"] is not None:
-            assert "curl -sS " in item["curl"]["old"] and "curl -sS " in item["curl"]["new"]  # a NUL body is piped in by printf
+            assert (
+                "curl -sS " in item["curl"]["old"] and "curl -sS " in item["curl"]["new"]
+            )  # a NUL body is piped in by printf
             if "/iPadLogin" in item["curl"]["old"]:  # a QR fetch names the URL each server announced
                 assert reference in item["curl"]["old"] and new in item["curl"]["new"]
     for group in document["groups"]:
@@ -160,7 +183,9 @@ def test_a_flip_from_refused_to_accepted_is_one_group_per_class(reference: str, 
     group = decision[0]
     assert group["class"] == "REQ-6" and group["old"] == 'refused (code "10001")' and group["new"] == "accepted"
     assert {"type-one", "type-three", "type-zero", "type-negative"} <= set(group["requests"])
-    assert group["sentence"].startswith(f"{group['count']} requests of class REQ-6 (type-one, type-three, type-zero, …): ")
+    assert group["sentence"].startswith(
+        f"{group['count']} requests of class REQ-6 (type-one, type-three, type-zero, …): "
+    )
     assert group["sentence"].endswith('OLD refused (code "10001"), NEW accepted')
     assert document["new"]["verdicts"]["REQ-6"] == "warn" and document["old"]["verdicts"]["REQ-6"] == "pass"
     assert "contract: OLD pass · NEW warn (REQ-6 warn)" in out
@@ -173,7 +198,9 @@ def test_ignore_removes_a_kind(reference: str, tmp_path: Path) -> None:
         assert document["ignored"]["message"] > 0 and document["ignored_kinds"] == ["message"]
         hostile = dict(document, groups=[dict(document["groups"][0], sentence="\x1b[2J\u202eevil")])
         assert "\x1b" not in render_text(hostile) + render_html(hostile) and "\u202e" not in render_text(hostile)
-        status, document, out, _ = compare(tmp_path, "--base-url", new, "--against", reference, "--ignore", "code,message")
+        status, document, out, _ = compare(
+            tmp_path, "--base-url", new, "--against", reference, "--ignore", "code,message"
+        )
     assert document is not None and status == 0 and document["result"] == "same" and document["groups"] == []
     assert "ignored (--ignore): " in out
 
@@ -183,8 +210,9 @@ def test_ignore_removes_a_kind(reference: str, tmp_path: Path) -> None:
 
 def test_two_targets_with_different_tokens(reference: str, tmp_path: Path) -> None:
     with in_thread(token=OTHER_TOKEN) as new:
-        status, document, _, _ = compare(tmp_path, "--base-url", new, "--against", reference, "--against-token", TOKEN,
-                                         token=OTHER_TOKEN)
+        status, document, _, _ = compare(
+            tmp_path, "--base-url", new, "--against", reference, "--against-token", TOKEN, token=OTHER_TOKEN
+        )
         assert status == 0 and document is not None and document["result"] == "same"
         # Without --against-token OLD gets NEW's token, which it does not know: every valid login flips.
         status, document, _, _ = compare(tmp_path, "--base-url", new, "--against", reference, token=OTHER_TOKEN)
@@ -207,16 +235,31 @@ def test_a_target_down_is_one_line_and_exit_4(reference: str, tmp_path: Path) ->
 def test_a_target_that_stalls_mid_run_stops_its_side(reference: str, tmp_path: Path) -> None:
     """The first re-login hangs: NEW stops sending, as a suite run does; the rest is listed as not compared."""
     with in_thread("relogin-hang") as new:
-        status, document, out, _ = compare(tmp_path, "--base-url", new, "--against", reference, "--request-timeout", "1",
-                                           "--known-wcid", "wxid_wl9qchkanp9u22")
+        status, document, out, _ = compare(
+            tmp_path,
+            "--base-url",
+            new,
+            "--against",
+            reference,
+            "--request-timeout",
+            "1",
+            "--known-wcid",
+            "wxid_wl9qchkanp9u22",
+        )
     assert status == 1 and document is not None
-    assert document["new"]["stopped"].endswith("got no complete answer within 1 s") and document["old"]["stopped"] is None
+    assert (
+        document["new"]["stopped"].endswith("got no complete answer within 1 s") and document["old"]["stopped"] is None
+    )
     decision = [group for group in document["groups"] if group["kind"] == "decision"]
-    assert [(group["requests"], group["old"], group["new"][:10]) for group in decision] == [(["relogin-seed-example"], "accepted", "no answer ")]
+    assert [(group["requests"], group["old"], group["new"][:10]) for group in decision] == [
+        (["relogin-seed-example"], "accepted", "no answer ")
+    ]
     not_compared = {item["request"]: item for item in document["not_compared"]}
     assert {"relogin-unknown-account", "method-GET", "qr-fetch", "known-relogin", "generated-1"} <= set(not_compared)
     assert "first-login" not in not_compared and "auth-missing" not in not_compared
-    assert all(item["why"].startswith("NEW not sent: ") and item["curl"]["new"] is None for item in not_compared.values())
+    assert all(
+        item["why"].startswith("NEW not sent: ") and item["curl"]["new"] is None for item in not_compared.values()
+    )
     assert document["requests"]["not_compared"] == len(not_compared) > 40
     assert document["new"]["verdicts"]["TIME-1"] == "fail"
     assert f"not compared: {len(not_compared)} requests" in out and "NEW stopped sending" in out
@@ -238,7 +281,10 @@ def test_usage_errors_are_one_line_and_exit_4(reference: str, tmp_path: Path) ->
         status, document, out, err = compare(tmp_path, *args)
         assert status == 4 and document is None and out == "", args
         assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err, (args, err)
-    assert "--against='ftp://example.test'" in compare(tmp_path, "--base-url", reference, "--against", "ftp://example.test")[3]
+    assert (
+        "--against='ftp://example.test'"
+        in compare(tmp_path, "--base-url", reference, "--against", "ftp://example.test")[3]
+    )
 
 
 # --- a recorded run as OLD ---------------------------------------------------------------
@@ -248,8 +294,24 @@ def test_usage_errors_are_one_line_and_exit_4(reference: str, tmp_path: Path) ->
 def recording(reference: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cassette of a real conformance run against the reference server."""
     reports = tmp_path_factory.mktemp("recorded") / "reports"
-    command = [sys.executable, "-m", "ipadlogin_conformance.cli", "run", "--base-url", reference, "--auth-token", TOKEN,
-               "--examples", "2", "--rate-limit", "0", "--success-budget", "0", "--reports-dir", str(reports)]
+    command = [
+        sys.executable,
+        "-m",
+        "ipadlogin_conformance.cli",
+        "run",
+        "--base-url",
+        reference,
+        "--auth-token",
+        TOKEN,
+        "--examples",
+        "2",
+        "--rate-limit",
+        "0",
+        "--success-budget",
+        "0",
+        "--reports-dir",
+        str(reports),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return reports / CASSETTE_NAME
@@ -270,20 +332,26 @@ def test_a_cassette_against_a_live_target(recording: Path, tmp_path: Path) -> No
     assert "$IPADLOGIN_TOKEN" in json.dumps(document) and new in curls["new"] and new not in curls["old"]
 
 
-def test_a_cassette_from_an_older_spec_and_catalog_is_compared_with_a_note(recording: Path, tmp_path: Path, reference: str) -> None:
+def test_a_cassette_from_an_older_spec_and_catalog_is_compared_with_a_note(
+    recording: Path, tmp_path: Path, reference: str
+) -> None:
     cassette = json.loads(recording.read_text("utf-8"))
     log = cassette["log"]
     log["_run"]["spec"] = {"version": "0.9.0", "sha256": "0" * 64}
     log["_run"]["catalog"] = 0
     null_type = next(entry for entry in log["entries"] if entry["_testId"].endswith("test_case[type-null]"))
     null_type.update(_requirements=["REQ-5"], _expect="success")  # an expectation today's cases.yaml does not hold
-    qr_login = next(entry for entry in log["entries"] if "test_qr" in entry["_testId"] and entry["_judgement"] == "login")
+    qr_login = next(
+        entry for entry in log["entries"] if "test_qr" in entry["_testId"] and entry["_judgement"] == "login"
+    )
     qr_login["_requirements"] = ["AUTH-3", "REQ-99"]  # an ID today's catalog does not know
     old = tmp_path / "old.har"
     old.write_text(json.dumps(cassette), "utf-8")
     status, document, out, _ = compare(tmp_path, str(old), "--against", reference)
     assert status == 0 and document is not None and document["result"] == "same"
-    assert document["old"]["verdict"] == document["new"]["verdict"] == "pass"  # judged by today's case, not the recorded label
+    assert (
+        document["old"]["verdict"] == document["new"]["verdict"] == "pass"
+    )  # judged by today's case, not the recorded label
     notes = " ".join(document["notes"])
     assert "recorded with spec 0.9.0" in notes and "catalog v0" in notes and "REQ-99" in notes
     assert "note: the cassette was recorded with spec 0.9.0" in out
@@ -292,8 +360,14 @@ def test_a_cassette_from_an_older_spec_and_catalog_is_compared_with_a_note(recor
 # --- the rules, without a server ---------------------------------------------------------
 
 
-def login(body: dict[str, Any] | str, *, host: str = "http://old.test", status: int = 200,
-          content_type: str = "application/json", elapsed_ms: float = 3.0) -> Exchange:
+def login(
+    body: dict[str, Any] | str,
+    *,
+    host: str = "http://old.test",
+    status: int = 200,
+    content_type: str = "application/json",
+    elapsed_ms: float = 3.0,
+) -> Exchange:
     text = body if isinstance(body, str) else json.dumps(body)
     sent = SentRequest("POST", f"{host}/iPadLogin", (("Authorization", "$IPADLOGIN_TOKEN"),), b'{"type":2}')
     response = ReceivedResponse(status, (("Content-Type", content_type),), text.encode(), elapsed_ms)
@@ -305,10 +379,24 @@ def success(host: str, wid: str, qr: str, **extra: Any) -> Exchange:
 
 
 def test_per_call_values_compare_by_type_only() -> None:
-    old = success("http://old.test", "0000016e-63ef-3a9c-0001-ed3311628ef4", "http://old.test/qr/a.png", createdAt="2026-01-01T00:00:00Z",
-                  ts=1767225600000, requestId="abc", expiresIn=120)
-    new = success("http://new.test:8080", "5d0c", "http://new.test:8080/static/5d0c.png", createdAt="2026-12-24T10:11:12+08:00",
-                  ts=1798000000, requestId="def", expiresIn=120)
+    old = success(
+        "http://old.test",
+        "0000016e-63ef-3a9c-0001-ed3311628ef4",
+        "http://old.test/qr/a.png",
+        createdAt="2026-01-01T00:00:00Z",
+        ts=1767225600000,
+        requestId="abc",
+        expiresIn=120,
+    )
+    new = success(
+        "http://new.test:8080",
+        "5d0c",
+        "http://new.test:8080/static/5d0c.png",
+        createdAt="2026-12-24T10:11:12+08:00",
+        ts=1798000000,
+        requestId="def",
+        expiresIn=120,
+    )
     assert diff_answers(shape_of(old), shape_of(new)) == []
 
 
@@ -338,7 +426,9 @@ def test_a_different_decision_is_the_one_difference_of_its_request() -> None:
 def test_code_and_message_types_are_their_own_kinds_not_the_shapes() -> None:
     text = login({"code": "1001", "message": "bad", "data": None})
     number = login({"code": 1001, "message": "bad", "data": None})
-    assert [(d.kind, d.old, d.new) for d in diff_answers(shape_of(text), shape_of(number))] == [("code", '"1001"', "1001")]
+    assert [(d.kind, d.old, d.new) for d in diff_answers(shape_of(text), shape_of(number))] == [
+        ("code", '"1001"', "1001")
+    ]
     renamed = login({"code": "1001", "msg": "bad", "data": None})
     [difference] = diff_answers(shape_of(text), shape_of(renamed))
     assert (difference.kind, difference.old, difference.new) == ("shape", "$.message (present)", "$.msg (string)")
@@ -353,17 +443,22 @@ def test_content_type_compares_as_a_client_parses_it() -> None:
     assert [d.kind for d in diff_answers(shape_of(spaced), shape_of(plain))] == ["content-type"]
 
 
-@pytest.mark.parametrize(("old_ms", "new_ms", "differs"), [
-    ([2.0] * 20, [60.0] * 20, True),  # 30× and 58 ms
-    ([2.0] * 20, [40.0] * 20, False),  # 20×, but only 38 ms: under the floor
-    ([100.0] * 20, [180.0] * 20, False),  # 80 ms, but under 2×
-    ([100.0] * 20, [201.0 + LATENCY_FLOOR_MS] * 20, True),
-    ([300.0] * 20, [3.0] * 20, True),  # faster counts too: the class moved
-    ([2.0] * 19 + [500.0], [2.0] * 19 + [3.0], False),  # one hiccup among 20 moves no p95
-    ([2.0] * 18 + [500.0] * 2, [2.0] * 20, True),  # two among 20 are a tail of 10%
-    ([2.0] * 19, [400.0] * 19, False),  # 19 requests: their p95 is their slowest call, judged only pooled
-])
-def test_latency_differs_only_when_a_class_p95_moves_2x_and_50_ms(old_ms: list[float], new_ms: list[float], differs: bool) -> None:
+@pytest.mark.parametrize(
+    ("old_ms", "new_ms", "differs"),
+    [
+        ([2.0] * 20, [60.0] * 20, True),  # 30× and 58 ms
+        ([2.0] * 20, [40.0] * 20, False),  # 20×, but only 38 ms: under the floor
+        ([100.0] * 20, [180.0] * 20, False),  # 80 ms, but under 2×
+        ([100.0] * 20, [201.0 + LATENCY_FLOOR_MS] * 20, True),
+        ([300.0] * 20, [3.0] * 20, True),  # faster counts too: the class moved
+        ([2.0] * 19 + [500.0], [2.0] * 19 + [3.0], False),  # one hiccup among 20 moves no p95
+        ([2.0] * 18 + [500.0] * 2, [2.0] * 20, True),  # two among 20 are a tail of 10%
+        ([2.0] * 19, [400.0] * 19, False),  # 19 requests: their p95 is their slowest call, judged only pooled
+    ],
+)
+def test_latency_differs_only_when_a_class_p95_moves_2x_and_50_ms(
+    old_ms: list[float], new_ms: list[float], differs: bool
+) -> None:
     assert (latency_difference(old_ms, new_ms) is not None) == differs
 
 
@@ -376,11 +471,20 @@ def test_small_classes_are_judged_pooled() -> None:
 def test_the_readmes_compare_commands_parse() -> None:
     """The README's examples (and its CI job) use options that exist."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
-    section = readme[readme.index("## Comparing two implementations"):readme.index("## CI\n")]
-    commands = [line.split("run: ", 1)[-1].split("#")[0] for line in section.splitlines() if "ipadlogin-conformance compare" in line]
+    section = readme[readme.index("## Comparing two implementations") : readme.index("## CI\n")]
+    commands = [
+        line.split("run: ", 1)[-1].split("#")[0]
+        for line in section.splitlines()
+        if "ipadlogin-conformance compare" in line
+    ]
     assert len(commands) == 3
     for command in commands:
         args = cli.build_parser().parse_args(shlex.split(command)[1:])
         assert args.command == "compare" and args.against
-    documented = {kind.strip("` ") for line in section.splitlines() if line.startswith("| `") for kind in line.split("|")[1].split(",")}
+    documented = {
+        kind.strip("` ")
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for kind in line.split("|")[1].split(",")
+    }
     assert set(KINDS) <= documented

@@ -13,15 +13,14 @@ import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
+from paths import ROOT, SUITE
 
-from ipadlogin_conformance import spec
-from ipadlogin_conformance.catalog import Level, load_catalog, parse_catalog
+from ipadlogin_conformance.contract import spec
+from ipadlogin_conformance.contract.catalog import Level, load_catalog, parse_catalog
 from ipadlogin_conformance.server import start_reference_server
 from ipadlogin_conformance.suite.cases import load_cases
 
-ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT.parent / "shared" / "CONTRACT.md"
-SUITE = ROOT / "src" / "ipadlogin_conformance" / "suite"
 
 
 def test_openapi_is_valid_openapi_3_1() -> None:
@@ -93,7 +92,10 @@ def _suite_requirement_ids() -> dict[str, set[str]]:
                         self.by_id.setdefault(rid, set()).add(item.nodeid)
 
     collector = Collector()
-    code = pytest.main(["--collect-only", "-q", "-p", "ipadlogin_conformance.plugin", "--examples", "1", str(SUITE)], plugins=[collector])
+    code = pytest.main(
+        ["--collect-only", "-q", "-p", "ipadlogin_conformance.runner.plugin", "--examples", "1", str(SUITE)],
+        plugins=[collector],
+    )
     assert code == 0
     return collector.by_id
 
@@ -119,12 +121,25 @@ def test_schemathesis_cli_with_the_fitting_checks_finds_nothing_on_the_reference
     with start_reference_server(token="contract-token") as server:
         result = subprocess.run(
             [
-                str(Path(sys.executable).with_name("schemathesis")), "run", str(spec.spec_path()),
-                "--url", server.url, "-H", "Authorization: contract-token", "--max-examples", "60", "--seed", "7",
-                "--checks", "not_a_server_error,content_type_conformance,response_schema_conformance,outcome_fits_request_class",
+                str(Path(sys.executable).with_name("schemathesis")),
+                "run",
+                str(spec.spec_path()),
+                "--url",
+                server.url,
+                "-H",
+                "Authorization: contract-token",
+                "--max-examples",
+                "60",
+                "--seed",
+                "7",
+                "--checks",
+                "not_a_server_error,content_type_conformance,response_schema_conformance,outcome_fits_request_class",
             ],
-            cwd=tmp_path, capture_output=True, text=True, timeout=300,
-            env={**os.environ, "SCHEMATHESIS_HOOKS": "ipadlogin_conformance.generation"},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "ipadlogin_conformance.suite.generation"},
         )
     assert result.returncode == 0, result.stdout[-3000:]
 
@@ -140,7 +155,13 @@ _envelopes = st.fixed_dictionaries(
         "code": st.sampled_from(["1000", "1001", "10001", "4001", "", "12a", 1000]) | _json,
         "message": st.sampled_from(["ok", ""]) | _json,
         "data": st.none()
-        | st.fixed_dictionaries({}, optional={"wId": st.sampled_from(["w", ""]) | _json, "qrCodeUrl": st.sampled_from(["http://h/q.png", "https://h", "/q.png", "ftp://h/q"]) | _json}),
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "wId": st.sampled_from(["w", ""]) | _json,
+                "qrCodeUrl": st.sampled_from(["http://h/q.png", "https://h", "/q.png", "ftp://h/q"]) | _json,
+            },
+        ),
     },
 )
 

@@ -12,8 +12,8 @@ from types import ModuleType
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
 
 
@@ -49,7 +49,9 @@ def test_the_lock_pins_every_declared_dependency_within_its_range() -> None:
             continue
         name = canonicalize_name(requirement.name)
         assert name in locked, f"{requirement} is not in requirements.lock (python3 tasks.py lock)"
-        assert requirement.specifier.contains(locked[name], prereleases=True), f"{name}=={locked[name]} is outside {requirement}"
+        assert requirement.specifier.contains(locked[name], prereleases=True), (
+            f"{name}=={locked[name]} is outside {requirement}"
+        )
 
 
 def test_the_lock_has_nothing_of_the_machine_it_was_made_on() -> None:
@@ -59,7 +61,9 @@ def test_the_lock_has_nothing_of_the_machine_it_was_made_on() -> None:
     assert "    python3 tasks.py lock\n" in text  # the header names the refresh command
 
 
-@pytest.mark.skipif(Path(sys.prefix).resolve() != (ROOT / ".venv").resolve(), reason="runs in the .venv that tasks.py installs")
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != (ROOT / ".venv").resolve(), reason="runs in the .venv that tasks.py installs"
+)
 def test_the_projects_venv_holds_the_locked_versions() -> None:
     """tasks.py installs with the lock as constraints: every locked package present has the pinned version."""
     drift = {}
@@ -78,5 +82,7 @@ def test_tasks_installs_again_when_the_lock_changes(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "requirements.lock"):
         (tmp_path / name).write_bytes((ROOT / name).read_bytes())
     before = digest(tmp_path)
-    (tmp_path / "requirements.lock").write_text((ROOT / "requirements.lock").read_text("utf-8").replace("httpx==", "httpx>="), "utf-8")
+    (tmp_path / "requirements.lock").write_text(
+        (ROOT / "requirements.lock").read_text("utf-8").replace("httpx==", "httpx>="), "utf-8"
+    )
     assert digest(tmp_path) != before

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
+from wheel_support import ROOT, Installed, bare, git_release, installed
 
 from ipadlogin_conformance import __version__
 from ipadlogin_conformance.server import start_reference_server
-from wheel_support import ROOT, Installed, bare, git_release, installed
 
 EXAMPLES = ROOT / "examples"
 STEPS = (EXAMPLES / "ci-steps.sh").read_text("utf-8").split("\n", 1)[1]  # without the #! line
@@ -115,7 +115,9 @@ def test_github_shows_the_junit_results_and_pins_every_action() -> None:
         if "uses" in step:
             assert PINNED.match(step["uses"]), f"{step['uses']} is not pinned to a commit"
             sha = step["uses"].split("@")[1]
-            assert re.search(rf"@{sha}  # v\d+\.\d+\.\d+$", text, re.MULTILINE), f"{step['uses']}: no release named beside the commit"
+            assert re.search(rf"@{sha}  # v\d+\.\d+\.\d+$", text, re.MULTILINE), (
+                f"{step['uses']}: no release named beside the commit"
+            )
 
 
 @pytest.fixture(scope="module")
@@ -123,16 +125,25 @@ def tool(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return installed(tmp_path_factory.getbasetemp())
 
 
-def run_steps(tool: Installed, workdir: Path, shell: list[str], base_url: str | None,
-              steps: str = STEPS, **env: str) -> subprocess.CompletedProcess[str]:
-    settings = {"IPADLOGIN_TOKEN": TOKEN, "IPADLOGIN_EXAMPLES": "20", "IPADLOGIN_RATE_LIMIT": "0", "IPADLOGIN_SUCCESS_BUDGET": "0"}
+def run_steps(
+    tool: Installed, workdir: Path, shell: list[str], base_url: str | None, steps: str = STEPS, **env: str
+) -> subprocess.CompletedProcess[str]:
+    settings = {
+        "IPADLOGIN_TOKEN": TOKEN,
+        "IPADLOGIN_EXAMPLES": "20",
+        "IPADLOGIN_RATE_LIMIT": "0",
+        "IPADLOGIN_SUCCESS_BUDGET": "0",
+    }
     if base_url is not None:
         settings["IPADLOGIN_BASE_URL"] = base_url
-    return subprocess.run([*shell, "-c", steps], cwd=workdir, env=tool.env(**settings, **env),
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [*shell, "-c", steps], cwd=workdir, env=tool.env(**settings, **env), capture_output=True, text=True, timeout=900
+    )
 
 
-def test_the_github_job_installs_the_release_tag_and_passes_a_correct_server(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_the_github_job_installs_the_release_tag_and_passes_a_correct_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     """The steps' default install line, from a fresh venv, with the repository's URL pointing at a local copy."""
     base = tmp_path_factory.mktemp("github")
     repository = git_release(base, TAG)
@@ -143,13 +154,26 @@ def test_the_github_job_installs_the_release_tag_and_passes_a_correct_server(tmp
     steps = STEPS.replace(f"git+{REPOSITORY}@", f"git+{repository.as_uri()}@")
     assert steps != STEPS
     with start_reference_server(token=TOKEN) as server:
-        done = run_steps(job, workdir, ["bash", "--noprofile", "--norc", "-eo", "pipefail"], server.url, steps,
-                         GITHUB_STEP_SUMMARY=str(job_summary), **github_job_env())
+        done = run_steps(
+            job,
+            workdir,
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail"],
+            server.url,
+            steps,
+            GITHUB_STEP_SUMMARY=str(job_summary),
+            **github_job_env(),
+        )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.startswith(f"ipadlogin-conformance {__version__} ")  # --version first, then the run
-    origin = json.loads(next((job.venv / "lib").glob("python*/site-packages/ipadlogin_conformance-*.dist-info/direct_url.json")).read_text())
+    origin = json.loads(
+        next(
+            (job.venv / "lib").glob("python*/site-packages/ipadlogin_conformance-*.dist-info/direct_url.json")
+        ).read_text()
+    )
     assert origin["url"] == repository.as_uri() and origin["vcs_info"]["requested_revision"] == TAG
-    for path in in_reports_dir(github_published(), "${{ env.IPADLOGIN_REPORTS_DIR }}", github_job_env()["IPADLOGIN_REPORTS_DIR"]):
+    for path in in_reports_dir(
+        github_published(), "${{ env.IPADLOGIN_REPORTS_DIR }}", github_job_env()["IPADLOGIN_REPORTS_DIR"]
+    ):
         assert (workdir / path).is_file(), path
     assert job_summary.read_text("utf-8").strip() == (workdir / "reports" / "summary.md").read_text("utf-8").strip()
 
@@ -157,7 +181,9 @@ def test_the_github_job_installs_the_release_tag_and_passes_a_correct_server(tmp
 def test_the_gitlab_job_fails_a_faulty_server_and_still_publishes(tool: Installed, tmp_path: Path) -> None:
     variables = gitlab()["ipadlogin-conformance"]["variables"]
     with start_reference_server(token=TOKEN, faults=["no-wid"]) as server:
-        done = run_steps(tool, tmp_path, ["sh", "-e"], server.url, GITLAB_CI="true", IPADLOGIN_PACKAGE=str(tool.wheel), **variables)
+        done = run_steps(
+            tool, tmp_path, ["sh", "-e"], server.url, GITLAB_CI="true", IPADLOGIN_PACKAGE=str(tool.wheel), **variables
+        )
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     for path in in_reports_dir(gitlab_published(), "$IPADLOGIN_REPORTS_DIR", variables["IPADLOGIN_REPORTS_DIR"]):
         assert (tmp_path / path).is_file(), path

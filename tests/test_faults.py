@@ -2,7 +2,7 @@
 
 Each scenario (a fault or variation of the reference server's catalog, or a
 setup such as a wrong token) runs the real suite in a subprocess against its
-own server on a free port; :mod:`ipadlogin_conformance.selftest` holds the
+own server on a free port; :mod:`tools.selftest` holds the
 expectations and the runner, which the score command uses too. In one
 process the whole catalog starts at the first test, a few runs side by side;
 under pytest-xdist each worker runs only the scenarios it is given.
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ipadlogin_conformance.catalog import Level, load_catalog
-from ipadlogin_conformance.selftest import (
+from ipadlogin_conformance.contract.catalog import Level, load_catalog
+from tools.selftest import (
     README,
     Runs,
     Scenario,
@@ -54,12 +54,15 @@ def test_expected_verdicts_fit_the_levels() -> None:
     for scenario in SCENARIOS:
         assert all(catalog[rid].level is Level.MUST for rid in scenario.fails), scenario.name
         for rid in scenario.warns:
-            assert catalog[rid].level is Level.SHOULD or catalog[rid].should or catalog[rid].errata, (scenario.name, rid)
+            assert catalog[rid].level is Level.SHOULD or catalog[rid].should or catalog[rid].errata, (
+                scenario.name,
+                rid,
+            )
         assert not scenario.fails & scenario.warns, scenario.name
 
 
 def test_readme_shows_the_catalogs_score_table() -> None:
-    """The README's table is generated (scripts/fault_score.py --update-readme): its expected part is the catalog's."""
+    """The README's table is generated (tools/fault_score.py --update-readme): its expected part is the catalog's."""
     assert readme_expected_rows(README.read_text("utf-8")) == expected_rows(SCENARIOS), (
-        "the README's fault-score table is stale: run `python scripts/fault_score.py --update-readme`"
+        "the README's fault-score table is stale: run `python -m tools.fault_score --update-readme`"
     )

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from schemathesis.generation.meta import REQUEST_SHAPE_PROBES
 
-RECORDING_TEST = '''
+RECORDING_TEST = """
 import json, os
 from schemathesis.generation.meta import coverage_scenario
-from ipadlogin_conformance import generation
+from ipadlogin_conformance.suite import generation
 
 seen = []
 keep = generation._not_a_request_shape_probe
@@ -41,15 +41,20 @@ def test_record(case):
 def teardown_module():
     with open(os.environ["RECORD"], "w") as out:
         json.dump({"seen": seen, "arrived": arrived}, out)
-'''
+"""
 
 
 def test_request_shape_probes_are_filtered_out_and_the_rest_arrives(tmp_path: Path) -> None:
     (tmp_path / "test_recording.py").write_text(RECORDING_TEST, "utf-8")
     record = tmp_path / "record.json"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_recording.py"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "RECORD": str(record)})
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_recording.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RECORD": str(record)},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     data = json.loads(record.read_text("utf-8"))
     probes = {value.value for value in REQUEST_SHAPE_PROBES}

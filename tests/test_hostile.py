@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import pytest
-
 import hostile_servers as hostile
+import pytest
 from suite_runs import SUITE, SuiteRun, run_suite
 
 TOKEN = "hostile-test-token-5e1d"
@@ -66,7 +65,8 @@ LOGIN_BEHAVIOURS: dict[str, tuple[hostile.Behaviour, set[str]]] = {
     "204-with-body": (hostile.no_content_with_body, {"ENV-1"}),
 }
 QR_BEHAVIOURS: dict[str, hostile.Behaviour] = {
-    name: behaviour for name, (behaviour, _) in LOGIN_BEHAVIOURS.items()
+    name: behaviour
+    for name, (behaviour, _) in LOGIN_BEHAVIOURS.items()
     if name not in ("short-content-length", "204-with-body")
 }
 FRAMING = ("short-content-length", "204-with-body")
@@ -90,8 +90,21 @@ class Scenario:
 def _suite_args(base_url: str, *extra: str, selection: str = SUITE, token: str = TOKEN) -> list[str]:
     # --assert=plain: the suite's tests never assert, and without it pytest rewrites every
     # schemathesis and hypothesis module at each start when bytecode is not cached (1.5 s of CPU).
-    return ["--base-url", base_url, "--auth-token", token, "--rate-limit", "0", "--examples", "5",
-            "--request-timeout", f"{TIMEOUT_S:g}", "--assert=plain", *extra, selection]
+    return [
+        "--base-url",
+        base_url,
+        "--auth-token",
+        token,
+        "--rate-limit",
+        "0",
+        "--examples",
+        "5",
+        "--request-timeout",
+        f"{TIMEOUT_S:g}",
+        "--assert=plain",
+        *extra,
+        selection,
+    ]
 
 
 def _wait_for(condition: Callable[[], bool], limit_s: float = 60.0) -> None:
@@ -114,9 +127,15 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
             server.links["witness"] = witness.url
             return server
 
-        def scenario(server_of_record: hostile.HostileServer | None, args: list[str], *, secrets: tuple[str, ...] = (TOKEN,),
-                     servers: dict[str, hostile.HostileServer] | None = None, env: dict[str, str] | None = None,
-                     while_running: Callable[[int, Path, dict[str, Any]], None] | None = None) -> Callable[[], Scenario]:
+        def scenario(
+            server_of_record: hostile.HostileServer | None,
+            args: list[str],
+            *,
+            secrets: tuple[str, ...] = (TOKEN,),
+            servers: dict[str, hostile.HostileServer] | None = None,
+            env: dict[str, str] | None = None,
+            while_running: Callable[[int, Path, dict[str, Any]], None] | None = None,
+        ) -> Callable[[], Scenario]:
             def run() -> Scenario:
                 reports = tmp_path_factory.mktemp("reports")
                 facts: dict[str, Any] = {}
@@ -125,6 +144,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
                 first = server_of_record.first_request if server_of_record else None
                 let_go = server_of_record.last_activity if server_of_record else None
                 return Scenario(result, first, let_go, list(witness.requests), reports, secrets, servers or {}, facts)
+
             return run
 
         jobs: dict[str, Callable[[], Scenario]] = {}
@@ -153,7 +173,10 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
             # name: (behaviour of the QR host, or None for no host; the qrCodeUrl, {qr} for the QR host)
             "qr-slow-redirects": (hostile.redirect_to("{path}", delay_s=1.5), "{qr}/qr/w-1.png"),
             "qr-cloud-keys": (hostile.qr_secret, "{qr}/latest/meta-data/iam/security-credentials/ci"),
-            "qr-redirect-to-metadata": (hostile.redirect_to("http://169.254.169.254/latest/meta-data/iam/"), "{qr}/qr/w-1.png"),
+            "qr-redirect-to-metadata": (
+                hostile.redirect_to("http://169.254.169.254/latest/meta-data/iam/"),
+                "{qr}/qr/w-1.png",
+            ),
             "qr-private-address": (None, "http://10.255.255.1/qr/w-1.png"),
             "qr-png-bomb": (hostile.png_bomb, "{qr}/qr/w-1.png"),
         }
@@ -165,28 +188,47 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
 
         proxy = serve(hostile.forward_proxy)
         proxy_env = {"HTTP_PROXY": f"http://ci-user:{PROXY_PASSWORD}@127.0.0.1:{proxy.url.rsplit(':', 1)[1]}"}
-        jobs["proxy"] = scenario(proxy, _suite_args(UNUSED_PORT_URL, selection=QR_TEST), secrets=(TOKEN, PROXY_PASSWORD),
-                                 servers={"proxy": proxy}, env=proxy_env)
+        jobs["proxy"] = scenario(
+            proxy,
+            _suite_args(UNUSED_PORT_URL, selection=QR_TEST),
+            secrets=(TOKEN, PROXY_PASSWORD),
+            servers={"proxy": proxy},
+            env=proxy_env,
+        )
         bypassed = serve(hostile.forward_proxy)
         direct = serve(hostile.login_pointing_at("http://127.0.0.1:9/qr/w-1.png"))
         bypassed_env = {"HTTP_PROXY": f"http://ci-user:{PROXY_PASSWORD}@127.0.0.1:{bypassed.url.rsplit(':', 1)[1]}"}
-        jobs["no-proxy"] = scenario(direct, _suite_args(direct.url, "--no-proxy", selection=QR_TEST), secrets=(TOKEN, PROXY_PASSWORD),
-                                    servers={"proxy": bypassed, "login": direct}, env=bypassed_env)
+        jobs["no-proxy"] = scenario(
+            direct,
+            _suite_args(direct.url, "--no-proxy", selection=QR_TEST),
+            secrets=(TOKEN, PROXY_PASSWORD),
+            servers={"proxy": bypassed, "login": direct},
+            env=bypassed_env,
+        )
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             slow = serve(hostile.slow_failure)
             queue_behind = signum == signal.SIGTERM  # a second run into the same reports dir, while this one runs
 
-            def stop_midway(pid: int, reports: Path, facts: dict[str, Any], slow: hostile.HostileServer = slow,
-                            signum: int = signum, queue_behind: bool = queue_behind) -> None:
+            def stop_midway(
+                pid: int,
+                reports: Path,
+                facts: dict[str, Any],
+                slow: hostile.HostileServer = slow,
+                signum: int = signum,
+                queue_behind: bool = queue_behind,
+            ) -> None:
                 _wait_for(lambda: len(slow.requests) >= 3)
                 if queue_behind:
-                    facts["beside"] = run_suite(_suite_args(slow.url, selection=QR_TEST), kill_after_s=60, reports_dir=reports)
+                    facts["beside"] = run_suite(
+                        _suite_args(slow.url, selection=QR_TEST), kill_after_s=60, reports_dir=reports
+                    )
                 facts["signalled"] = time.monotonic()
                 os.kill(pid, signum)
 
-            jobs[f"stopped-by-{signal.Signals(signum).name}"] = scenario(None, _suite_args(slow.url), servers={"login": slow},
-                                                                          while_running=stop_midway)
+            jobs[f"stopped-by-{signal.Signals(signum).name}"] = scenario(
+                None, _suite_args(slow.url), servers={"login": slow}, while_running=stop_midway
+            )
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         yield futures
         for future in futures.values():
@@ -201,12 +243,21 @@ def _encodings(secret: str) -> set[str]:
     """The four forms a secret must not appear in: plain, base64, URL-encoded, JSON-escaped."""
     raw = secret.encode("utf-8")
     escaped = json.dumps(secret)[1:-1]
-    return {secret, base64.b64encode(raw).decode(), quote(secret, safe=""), quote_plus(secret), escaped, escaped.replace("/", "\\/")}
+    return {
+        secret,
+        base64.b64encode(raw).decode(),
+        quote(secret, safe=""),
+        quote_plus(secret),
+        escaped,
+        escaped.replace("/", "\\/"),
+    }
 
 
 def _written(scenario: Scenario) -> dict[str, str]:
     """Every file the run left in its reports dir, as text."""
-    return {path.name: path.read_bytes().decode("utf-8", "replace") for path in scenario.reports.iterdir() if path.is_file()}
+    return {
+        path.name: path.read_bytes().decode("utf-8", "replace") for path in scenario.reports.iterdir() if path.is_file()
+    }
 
 
 def _strict_json(text: str) -> Any:
@@ -224,7 +275,9 @@ def _common_bounds(scenario: Scenario) -> None:
         held = (scenario.let_go or run.exited) - scenario.first_request
         assert held <= TIMEOUT_S + SLACK_S, f"held the server {held:.1f} s after its first request"
         after_first_request = run.exited - scenario.first_request
-        assert after_first_request <= TIMEOUT_S + SLACK_S + REPORTS_ALLOWANCE_S, f"ran {after_first_request:.1f} s after its first request"
+        assert after_first_request <= TIMEOUT_S + SLACK_S + REPORTS_ALLOWANCE_S, (
+            f"ran {after_first_request:.1f} s after its first request"
+        )
     written = _written(scenario)
     for secret in scenario.secrets:
         for form in _encodings(secret):
@@ -272,7 +325,9 @@ def test_post_never_follows_a_redirect_to_another_host(scenarios: dict[str, Futu
 
 
 @pytest.mark.parametrize("name", FRAMING)
-def test_a_framing_error_is_told_and_the_connection_is_never_reused(name: str, scenarios: dict[str, Future[Scenario]]) -> None:
+def test_a_framing_error_is_told_and_the_connection_is_never_reused(
+    name: str, scenarios: dict[str, Future[Scenario]]
+) -> None:
     """The bytes after the answer are not read as the next answer: no forged success, no reuse."""
     scenario = scenarios[f"login-{name}"].result()
     assert "framing" in _evidence(scenario), scenario.run.tail()
@@ -283,7 +338,9 @@ def test_a_framing_error_is_told_and_the_connection_is_never_reused(name: str, s
     assert len(server.requests) == len(entries) and server.reused == 0
 
 
-def test_a_header_block_that_never_ends_is_held_no_longer_than_the_timeout(scenarios: dict[str, Future[Scenario]]) -> None:
+def test_a_header_block_that_never_ends_is_held_no_longer_than_the_timeout(
+    scenarios: dict[str, Future[Scenario]],
+) -> None:
     scenario = scenarios["login-trickles-headers"].result()
     assert len(scenario.servers["login"].requests) == 1, "no request after the one that stalled"
     assert [entry["_errorKind"] for entry in _cassette_entries(scenario)] == ["timeout"]
@@ -311,7 +368,9 @@ def test_hostile_qr_host_leaves_data3_unproven(name: str, scenarios: dict[str, F
     assert run.returncode == 0, run.tail()
 
 
-def test_qr_redirects_share_one_deadline_and_time1_judges_the_login_only(scenarios: dict[str, Future[Scenario]]) -> None:
+def test_qr_redirects_share_one_deadline_and_time1_judges_the_login_only(
+    scenarios: dict[str, Future[Scenario]],
+) -> None:
     """Ten hops of 1.5 s each: the fetch ends at the timeout, DATA-3 warns, TIME-1 passes."""
     scenario = scenarios["qr-slow-redirects"].result()
     _common_bounds(scenario)
@@ -331,8 +390,12 @@ def test_a_qr_answer_that_is_no_image_is_never_shown(scenarios: dict[str, Future
     assert "text/plain" in _evidence(scenario)
 
 
-@pytest.mark.parametrize(("name", "kind"), [("qr-redirect-to-metadata", "cloud metadata"), ("qr-private-address", "private")])
-def test_qr_urls_into_the_runners_network_are_not_fetched(name: str, kind: str, scenarios: dict[str, Future[Scenario]]) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind"), [("qr-redirect-to-metadata", "cloud metadata"), ("qr-private-address", "private")]
+)
+def test_qr_urls_into_the_runners_network_are_not_fetched(
+    name: str, kind: str, scenarios: dict[str, Future[Scenario]]
+) -> None:
     """Checked at every hop, on the resolved address: not verified, with the reason, and no connection made."""
     scenario = scenarios[name].result()
     _common_bounds(scenario)
@@ -350,14 +413,18 @@ def test_a_small_png_of_huge_dimensions_is_refused_before_decoding(scenarios: di
 # --- secrets ----------------------------------------------------------------------------------------
 
 
-def test_an_echoed_token_is_in_no_output_in_any_form_and_the_real_qr_url_is_fetched(scenarios: dict[str, Future[Scenario]]) -> None:
+def test_an_echoed_token_is_in_no_output_in_any_form_and_the_real_qr_url_is_fetched(
+    scenarios: dict[str, Future[Scenario]],
+) -> None:
     """Echoed plain, base64, URL-encoded, JSON-escaped and hex, in headers, bodies, the qrCodeUrl and an error text."""
     scenario = scenarios["echo-token"].result()
     _common_bounds(scenario)
     assert scenario.run.returncode == 1, scenario.run.tail()
     assert "$IPADLOGIN_TOKEN" in scenario.run.output
     fetched = [request.path for request in scenario.servers["login"].requests if request.path.startswith("/qr/")]
-    assert fetched == [f"/qr/w-1.png?t={quote(ECHOED_TOKEN, safe='')}"], "the suite fetched another URL than the server sent"
+    assert fetched == [f"/qr/w-1.png?t={quote(ECHOED_TOKEN, safe='')}"], (
+        "the suite fetched another URL than the server sent"
+    )
     kinds = {entry["_errorKind"] for entry in _cassette_entries(scenario)}
     assert "bad-status-line" in kinds
 
@@ -371,7 +438,9 @@ def test_a_token_too_short_to_scrub_is_refused_against_a_target(scenarios: dict[
 # --- proxies ----------------------------------------------------------------------------------------
 
 
-def test_the_proxy_of_the_environment_is_used_and_named_without_its_credentials(scenarios: dict[str, Future[Scenario]]) -> None:
+def test_the_proxy_of_the_environment_is_used_and_named_without_its_credentials(
+    scenarios: dict[str, Future[Scenario]],
+) -> None:
     scenario = scenarios["proxy"].result()
     _common_bounds(scenario)
     proxy = scenario.servers["proxy"]
@@ -396,7 +465,9 @@ def test_no_proxy_ignores_the_proxy_variables(scenarios: dict[str, Future[Scenar
 
 
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
-def test_a_stopped_run_writes_every_report_valid_and_incomplete(signame: str, scenarios: dict[str, Future[Scenario]]) -> None:
+def test_a_stopped_run_writes_every_report_valid_and_incomplete(
+    signame: str, scenarios: dict[str, Future[Scenario]]
+) -> None:
     scenario = scenarios[f"stopped-by-{signame}"].result()
     run = scenario.run
     _common_bounds(scenario)
@@ -415,12 +486,15 @@ def test_a_second_run_into_the_same_reports_dir_stops_at_once(scenarios: dict[st
     beside: SuiteRun = scenario.facts["beside"]
     _one_line_error(beside, "is in use by another run")
     assert beside.wall_s < 30
-    assert _strict_json((scenario.reports / "summary.json").read_text("utf-8"))["target"]["base_url"] == scenario.servers["login"].url
+    assert (
+        _strict_json((scenario.reports / "summary.json").read_text("utf-8"))["target"]["base_url"]
+        == scenario.servers["login"].url
+    )
 
 
 def test_gzip_bomb_inflates_no_further_than_the_size_cap() -> None:
     """The decoder hands out bounded pieces, also for nested encodings."""
-    from ipadlogin_conformance.decoding import PIECE, decoded
+    from ipadlogin_conformance.client.decoding import PIECE, decoded
 
     pieces = decoded([hostile.BOMB[i : i + 65536] for i in range(0, 1 << 20, 65536)], "gzip")
     seen = 0

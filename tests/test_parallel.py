@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-from ipadlogin_conformance.budget import Budget, BudgetExhausted
-from ipadlogin_conformance.server import RunningServer, start_reference_server
 from suite_runs import SUITE, run_suite
+
+from ipadlogin_conformance.client.budget import Budget, BudgetExhausted
+from ipadlogin_conformance.server import RunningServer, start_reference_server
 
 TOKEN = "parallel-test-token-77c1"
 FAULTS = ("wcid-500", "undocumented-failure-code", "type-string-accepted")
@@ -43,7 +43,9 @@ def _spend(state_file: str, rate: float | None, budget: int | None, attempts: in
     out.put((sent, times))
 
 
-def _in_processes(tmp_path: Path, rate: float | None, budget: int | None, attempts: int) -> list[tuple[int, list[float]]]:
+def _in_processes(
+    tmp_path: Path, rate: float | None, budget: int | None, attempts: int
+) -> list[tuple[int, list[float]]]:
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     state = str(tmp_path / "state")
@@ -91,8 +93,23 @@ def faulty_server() -> Iterator[RunningServer]:
 
 
 def _args(url: str, *extra: str) -> list[str]:
-    return ["--base-url", url, "--auth-token", TOKEN, "--rate-limit", "0", "--success-budget", "0",
-            "--examples", "40", "--hypothesis-seed", "1234", "--assert=plain", *extra, SUITE]
+    return [
+        "--base-url",
+        url,
+        "--auth-token",
+        TOKEN,
+        "--rate-limit",
+        "0",
+        "--success-budget",
+        "0",
+        "--examples",
+        "40",
+        "--hypothesis-seed",
+        "1234",
+        "--assert=plain",
+        *extra,
+        SUITE,
+    ]
 
 
 def test_two_workers_give_the_serial_verdicts(faulty_server: RunningServer) -> None:
@@ -113,10 +130,28 @@ def test_rate_cap_holds_across_two_workers(tmp_path: Path) -> None:
     capped per worker the run would reach 4/s, capped for the run it stays at 2/s."""
     rate, log = 2.0, tmp_path / "access.log"
     with start_reference_server(token=TOKEN, faults=("slow",), log=log) as server:
-        run = run_suite(["--base-url", server.url, "--auth-token", TOKEN, "--rate-limit", f"{rate:g}",
-                         "--success-budget", "0", "--assert=plain", "-n", "2", f"{SUITE}/test_cases.py", "-k", "auth or wcid"])
+        run = run_suite(
+            [
+                "--base-url",
+                server.url,
+                "--auth-token",
+                TOKEN,
+                "--rate-limit",
+                f"{rate:g}",
+                "--success-budget",
+                "0",
+                "--assert=plain",
+                "-n",
+                "2",
+                f"{SUITE}/test_cases.py",
+                "-k",
+                "auth or wcid",
+            ]
+        )
     assert run.returncode in (0, 1), run.tail()
-    stamps = [datetime.fromisoformat(line.split(" ", 1)[0]) for line in log.read_text().splitlines() if " /iPadLogin " in line]
+    stamps = [
+        datetime.fromisoformat(line.split(" ", 1)[0]) for line in log.read_text().splitlines() if " /iPadLogin " in line
+    ]
     assert len(stamps) >= 10, run.tail()
     per_second = Counter(stamps)
     assert max(per_second.values()) <= rate + 1, per_second

@@ -9,9 +9,9 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
-from ipadlogin_conformance.redaction import PLACEHOLDER, Redactor
-from ipadlogin_conformance.verdict import Finding, Outcome
+from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.redaction import PLACEHOLDER, Redactor
+from ipadlogin_conformance.core.verdict import Finding, Outcome
 
 LONG = "tok-5f2c9a1e7b"
 
@@ -22,7 +22,10 @@ def test_a_real_token_is_replaced_wherever_it_appears() -> None:
         ("Authorization", PLACEHOLDER),
         ("X-Echo", f"was {PLACEHOLDER}!"),
     )
-    assert redactor.data(b'{"message":"bad token ' + LONG.encode() + b'"}') == b'{"message":"bad token ' + PLACEHOLDER.encode() + b'"}'
+    assert (
+        redactor.data(b'{"message":"bad token ' + LONG.encode() + b'"}')
+        == b'{"message":"bad token ' + PLACEHOLDER.encode() + b'"}'
+    )
 
 
 def test_a_one_letter_token_is_replaced_only_where_it_stands_whole() -> None:
@@ -47,9 +50,16 @@ ECHOED = "leak/me+tok=9f3b2c71"
 def _forms_a_server_may_echo(token: str) -> list[str]:
     raw = token.encode()
     return [
-        token, token.upper(), raw.hex(), html.escape(token),
-        quote(token, safe=""), quote(token, safe="").lower(), quote_plus(token), quote(quote(token, safe=""), safe=""),
-        json.dumps(token)[1:-1].replace("/", "\\/"), json.dumps({"t": token}),
+        token,
+        token.upper(),
+        raw.hex(),
+        html.escape(token),
+        quote(token, safe=""),
+        quote(token, safe="").lower(),
+        quote_plus(token),
+        quote(quote(token, safe=""), safe=""),
+        json.dumps(token)[1:-1].replace("/", "\\/"),
+        json.dumps({"t": token}),
         *(base64.b64encode(prefix + raw + b"!").decode() for prefix in (b"", b"u", b"u:")),
         *(base64.urlsafe_b64encode(prefix + raw).decode() for prefix in (b"", b"u", b"u:")),
     ]
@@ -60,7 +70,11 @@ def test_the_token_is_scrubbed_in_any_form_a_server_may_echo(echo: str) -> None:
     redactor = Redactor(ECHOED)
     text = redactor.text(f"got <{echo}> back")
     assert PLACEHOLDER in text
-    assert ECHOED not in text and base64.b64encode(ECHOED.encode()).decode() not in text and quote(ECHOED, safe="") not in text
+    assert (
+        ECHOED not in text
+        and base64.b64encode(ECHOED.encode()).decode() not in text
+        and quote(ECHOED, safe="") not in text
+    )
     assert redactor.data(f"got <{echo}> back".encode()) == text.encode()
 
 
@@ -78,10 +92,15 @@ def test_a_redacted_copy_leaves_what_was_sent_and_received_as_it_was() -> None:
     exchange = Exchange(
         SentRequest("GET", url, (("Authorization", ECHOED),)),
         ReceivedResponse(200, (("X-Echo", ECHOED),), f'{{"wId": "{ECHOED}"}}'.encode(), 1.0),
-        error=f"illegal status line: {ECHOED}", labels={"redirects": [url]},
+        error=f"illegal status line: {ECHOED}",
+        labels={"redirects": [url]},
     )
     finding = Finding("DATA-3", Outcome.WARN, f"QR code decodes to {ECHOED!r}", exchange)
     shown = Redactor(ECHOED).finding(finding)
     assert ECHOED not in repr(shown) and quote(ECHOED, safe="") not in repr(shown)
     assert shown.exchange.curl().count(f'"Authorization: {PLACEHOLDER}"') == 1
-    assert exchange.request.url == url and exchange.response.body == f'{{"wId": "{ECHOED}"}}'.encode() and finding.detail.endswith(f"{ECHOED!r}")
+    assert (
+        exchange.request.url == url
+        and exchange.response.body == f'{{"wId": "{ECHOED}"}}'.encode()
+        and finding.detail.endswith(f"{ECHOED!r}")
+    )

@@ -20,16 +20,16 @@ import jsonschema
 import pytest
 
 from ipadlogin_conformance import cli
-from ipadlogin_conformance.cassette import CASSETTE_NAME, RESPONSE_BODY_LIMIT, CassetteWriter, read_cassette
 from ipadlogin_conformance.checks import Expect
-from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
-from ipadlogin_conformance.judgement import judge_into, label_login
-from ipadlogin_conformance.replay import replay, settings_of
-from ipadlogin_conformance.results import RunResults
-from ipadlogin_conformance.results import TestRecord as Record  # not collected as a test class
+from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.settings import resolve
+from ipadlogin_conformance.core.verdict import not_verified, violated
+from ipadlogin_conformance.reports.cassette import CASSETTE_NAME, RESPONSE_BODY_LIMIT, CassetteWriter, read_cassette
+from ipadlogin_conformance.results.judgement import judge_into, label_login
+from ipadlogin_conformance.results.records import RunResults
+from ipadlogin_conformance.results.records import TestRecord as Record  # not collected as a test class
+from ipadlogin_conformance.runner.replay import replay, settings_of
 from ipadlogin_conformance.server import start_reference_server
-from ipadlogin_conformance.settings import resolve
-from ipadlogin_conformance.verdict import not_verified, violated
 
 TOKEN = "replay-test-token-5d1e"
 FAULTS = ("code-int", "get-500", "qr-not-a-qr")
@@ -37,7 +37,17 @@ FAULTS = ("code-int", "get-500", "qr-not-a-qr")
 
 
 def conformance_run(reports: Path, *args: str) -> int:
-    command = [sys.executable, "-m", "ipadlogin_conformance.cli", "run", "--examples", "20", "--reports-dir", str(reports), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "ipadlogin_conformance.cli",
+        "run",
+        "--examples",
+        "20",
+        "--reports-dir",
+        str(reports),
+        *args,
+    ]
     return subprocess.run(command, cwd=reports.parent, capture_output=True, timeout=600).returncode
 
 
@@ -47,8 +57,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, Path]
     base = tmp_path_factory.mktemp("runs")
     done = {"correct": (conformance_run(base / "correct"), base / "correct")}
     with start_reference_server(token=TOKEN, faults=FAULTS) as server:
-        status = conformance_run(base / "faulty", "--base-url", server.url, "--auth-token", TOKEN,
-                                 "--rate-limit", "0", "--success-budget", "0")
+        status = conformance_run(
+            base / "faulty",
+            "--base-url",
+            server.url,
+            "--auth-token",
+            TOKEN,
+            "--rate-limit",
+            "0",
+            "--success-budget",
+            "0",
+        )
     done["faulty"] = (status, base / "faulty")
     return done
 
@@ -80,8 +99,9 @@ def test_the_runs_are_what_the_tests_need(runs: dict[str, tuple[int, Path]]) -> 
 
 
 @pytest.mark.parametrize("name", ["correct", "faulty"])
-def test_replay_gives_the_runs_verdicts_exit_status_and_summary(name: str, runs: dict[str, tuple[int, Path]], tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_gives_the_runs_verdicts_exit_status_and_summary(
+    name: str, runs: dict[str, tuple[int, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, reports = runs[name]
     assert replay_cli(reports / CASSETTE_NAME, tmp_path) == status
     assert "every verdict as recorded" in capsys.readouterr().out
@@ -124,7 +144,9 @@ def test_replay_judges_the_bodies_again(runs: dict[str, tuple[int, Path]], tmp_p
     assert verdicts(tmp_path / "reports")["ENV-3"] == "fail"
 
 
-def test_replay_applies_another_profile(runs: dict[str, tuple[int, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_applies_another_profile(
+    runs: dict[str, tuple[int, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Lenient accepts an integer code with a warning: the faulty run no longer fails a MUST."""
     assert replay_cli(runs["faulty"][1] / CASSETTE_NAME, tmp_path, "--profile", "lenient") == 0
     assert "changed since the recording: ENV-3 fail → warn" in capsys.readouterr().out
@@ -140,8 +162,12 @@ def test_2000_exchanges_stay_small_and_cut_bodies_keep_their_verdicts(tmp_path: 
     for test in range(20):
         record = Record(test_id=f"t{test}")
         for _ in range(100):
-            sent = SentRequest("POST", "http://target.test/iPadLogin", (("Authorization", "$IPADLOGIN_TOKEN"),), b'{"type":2}')
-            exchange = Exchange(sent, ReceivedResponse(200, (("Content-Type", "text/html"),), body, 3.0), elapsed_ms=3.0)
+            sent = SentRequest(
+                "POST", "http://target.test/iPadLogin", (("Authorization", "$IPADLOGIN_TOKEN"),), b'{"type":2}'
+            )
+            exchange = Exchange(
+                sent, ReceivedResponse(200, (("Content-Type", "text/html"),), body, 3.0), elapsed_ms=3.0
+            )
             judge_into(record, label_login(exchange, Expect.SUCCESS, ["REQ-1"]), settings.policy)
         record.requests = 100
         results.merge(record)
@@ -166,22 +192,49 @@ def _obj(required: list[str], **properties: Any) -> dict[str, Any]:
 
 
 _PAIRS = {"type": "array", "items": _obj(["name", "value"], name={"type": "string"}, value={"type": "string"})}
-HAR_1_2: dict[str, Any] = _obj(["log"], log=_obj(
-    ["version", "creator", "entries"],
-    version={"const": "1.2"},
-    creator=_obj(["name", "version"]),
-    entries={"type": "array", "items": _obj(
-        ["startedDateTime", "time", "request", "response", "cache", "timings"],
-        startedDateTime={"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"},
-        time={"type": "number", "minimum": 0},
-        request=_obj(["method", "url", "httpVersion", "cookies", "headers", "queryString", "headersSize", "bodySize"],
-                     headers=_PAIRS, queryString=_PAIRS, postData=_obj(["mimeType"])),
-        response=_obj(["status", "statusText", "httpVersion", "cookies", "headers", "content", "redirectURL", "headersSize", "bodySize"],
-                      status={"type": "integer"}, headers=_PAIRS, content=_obj(["size", "mimeType"])),
-        cache={"type": "object"},
-        timings=_obj(["send", "wait", "receive"]),
-    )},
-))
+HAR_1_2: dict[str, Any] = _obj(
+    ["log"],
+    log=_obj(
+        ["version", "creator", "entries"],
+        version={"const": "1.2"},
+        creator=_obj(["name", "version"]),
+        entries={
+            "type": "array",
+            "items": _obj(
+                ["startedDateTime", "time", "request", "response", "cache", "timings"],
+                startedDateTime={
+                    "type": "string",
+                    "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$",
+                },
+                time={"type": "number", "minimum": 0},
+                request=_obj(
+                    ["method", "url", "httpVersion", "cookies", "headers", "queryString", "headersSize", "bodySize"],
+                    headers=_PAIRS,
+                    queryString=_PAIRS,
+                    postData=_obj(["mimeType"]),
+                ),
+                response=_obj(
+                    [
+                        "status",
+                        "statusText",
+                        "httpVersion",
+                        "cookies",
+                        "headers",
+                        "content",
+                        "redirectURL",
+                        "headersSize",
+                        "bodySize",
+                    ],
+                    status={"type": "integer"},
+                    headers=_PAIRS,
+                    content=_obj(["size", "mimeType"]),
+                ),
+                cache={"type": "object"},
+                timings=_obj(["send", "wait", "receive"]),
+            ),
+        },
+    ),
+)
 """The fields HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) requires."""
 
 
@@ -190,7 +243,13 @@ def test_findings_a_test_states_itself_are_kept_with_their_exchange(tmp_path: Pa
     settings = resolve({"ipadlogin_reports_dir": str(tmp_path)}, environ={})
     record = Record(test_id="suite/test_qr.py::test_qr_code_url_serves_a_qr_code", requests=1)
     sent = SentRequest("POST", "http://target.test/iPadLogin", (), b'{"type":2}')
-    login = Exchange(sent, ReceivedResponse(200, (("Content-Type", "application/json"),), b'{"code":"1000","message":"","data":{"wId":"w"}}', 1.0), elapsed_ms=1.0)
+    login = Exchange(
+        sent,
+        ReceivedResponse(
+            200, (("Content-Type", "application/json"),), b'{"code":"1000","message":"","data":{"wId":"w"}}', 1.0
+        ),
+        elapsed_ms=1.0,
+    )
     judge_into(record, label_login(login, Expect.SUCCESS, ["REQ-1"]), settings.policy)
     record.add([not_verified("DATA-3", "no success with a qrCodeUrl to fetch", login)])
     results, writer = RunResults(), CassetteWriter(tmp_path / CASSETTE_NAME, settings)
@@ -200,19 +259,28 @@ def test_findings_a_test_states_itself_are_kept_with_their_exchange(tmp_path: Pa
     writer.close(results)
     cassette = read_cassette(tmp_path / CASSETTE_NAME)
     [own] = cassette.tests[0].findings
-    assert (own.requirement, own.outcome.value, own.exchange) == ("DATA-3", "not verified", cassette.entries[0].exchange)
+    assert (own.requirement, own.outcome.value, own.exchange) == (
+        "DATA-3",
+        "not verified",
+        cassette.entries[0].exchange,
+    )
     replayed = replay(cassette, settings_of(cassette.run, {}))
     assert replayed.changed() == {}
-    assert replayed.results.verdict("DATA-3").value == "not verified" and replayed.results.verdict("DATA-2").value == "fail"
+    assert (
+        replayed.results.verdict("DATA-3").value == "not verified"
+        and replayed.results.verdict("DATA-2").value == "fail"
+    )
 
 
-@pytest.mark.parametrize(("recorded", "blocking", "expected"), [(0, True, 1), (1, False, 0), (2, False, 2), (3, True, 3)])
+@pytest.mark.parametrize(
+    ("recorded", "blocking", "expected"), [(0, True, 1), (1, False, 0), (2, False, 2), (3, True, 3)]
+)
 def test_an_interrupted_run_stays_interrupted(recorded: int, blocking: bool, expected: int) -> None:
     """A complete run's exit status follows the replayed verdicts; an interrupted or crashed one keeps its own."""
     from datetime import datetime, timezone
 
-    from ipadlogin_conformance.replay import Replay, run_info
     from ipadlogin_conformance.reports.run import RunInfo
+    from ipadlogin_conformance.runner.replay import Replay, run_info
 
     results = RunResults()
     if blocking:

@@ -21,11 +21,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from paths import ROOT, SUITE
 
-from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
-from ipadlogin_conformance.redaction import PLACEHOLDER
-from ipadlogin_conformance.reproduce import Reproduction
+from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.redaction import PLACEHOLDER
+from ipadlogin_conformance.core.reproduce import Reproduction
+from ipadlogin_conformance.core.settings import resolve
+from ipadlogin_conformance.core.verdict import Finding, Outcome
 from ipadlogin_conformance.reports import (
     JUNIT_XML,
     REPORT_HTML,
@@ -41,13 +45,9 @@ from ipadlogin_conformance.reports import (
 from ipadlogin_conformance.reports.html import group_by_area, render_html
 from ipadlogin_conformance.reports.latency import histogram
 from ipadlogin_conformance.reports.markdown import render_markdown
-from ipadlogin_conformance.results import RunResults
+from ipadlogin_conformance.results.records import RunResults
 from ipadlogin_conformance.server import start_reference_server
-from ipadlogin_conformance.settings import resolve
-from ipadlogin_conformance.verdict import Finding, Outcome
 
-ROOT = Path(__file__).resolve().parents[1]
-SUITE = ROOT / "src" / "ipadlogin_conformance" / "suite"
 TOKEN = "tok-Zq8RwX-5ecr3t-91c4"
 """Distinctive: it cannot occur in a report by accident, so finding it means a leak."""
 REPORT_FILES = (JUNIT_XML, SUMMARY_JSON, REPORT_HTML, SUMMARY_MD)
@@ -65,14 +65,25 @@ def validate(summary: dict) -> list[str]:
 def hostile_exchange() -> Exchange:
     return Exchange(
         request=SentRequest("POST", "http://127.0.0.1:9/iPadLogin", (("Authorization", PLACEHOLDER),), b'{"type":2}'),
-        response=ReceivedResponse(200, (("Content-Type", "application/json"), ("X-Note", "a|b`c`")), HOSTILE_BODY.encode(), 3.0),
+        response=ReceivedResponse(
+            200, (("Content-Type", "application/json"), ("X-Note", "a|b`c`")), HOSTILE_BODY.encode(), 3.0
+        ),
         elapsed_ms=3.0,
     )
 
 
 def run_info(*, reasons: tuple[str, ...] = (), status: int = 1) -> RunInfo:
     started = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    return RunInfo(started, started + timedelta(seconds=7), status, 3, 3, incomplete_reasons=reasons, target_urls=("http://127.0.0.1:9",), seeds=(42,))
+    return RunInfo(
+        started,
+        started + timedelta(seconds=7),
+        status,
+        3,
+        3,
+        incomplete_reasons=reasons,
+        target_urls=("http://127.0.0.1:9",),
+        seeds=(42,),
+    )
 
 
 def failing_results() -> RunResults:
@@ -80,7 +91,9 @@ def failing_results() -> RunResults:
     results.tests = 3
     for rid in ("ENV-1", "ENV-2", "AUTH-1"):
         results.add(Finding(rid, Outcome.PASS), "t::ok")
-    results.add(Finding("ENV-3", Outcome.FAIL, "code | is `1000` <b>not</b> a string", hostile_exchange()), "t::bad", 42)
+    results.add(
+        Finding("ENV-3", Outcome.FAIL, "code | is `1000` <b>not</b> a string", hostile_exchange()), "t::bad", 42
+    )
     results.add(Finding("ENV-6", Outcome.WARN, "failure code '4001'", hostile_exchange()), "t::warn")
     results.latencies_ms.extend([1.0, 2.0, 2.5, 3.0, 250.0])
     return results
@@ -131,7 +144,9 @@ def test_the_schema_rejects_what_it_does_not_describe(settings) -> None:
 def test_nothing_checked_is_not_a_pass(settings) -> None:
     summary = build_summary(RunResults(), settings, run_info(reasons=("no test ran",), status=5))
     assert summary["verdict"] == "incomplete" and summary["complete"] is False
-    assert summary["incomplete_reasons"][0] == "no test ran" and len(summary["not_checked"]) == len(summary["requirements"])
+    assert summary["incomplete_reasons"][0] == "no test ran" and len(summary["not_checked"]) == len(
+        summary["requirements"]
+    )
     assert validate(summary) == []
 
 
@@ -154,7 +169,9 @@ class Elements(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.add(tag)
-        self.links += [value or "" for name, value in attrs if name in ("src", "href", "xlink:href", "action", "srcset", "poster")]
+        self.links += [
+            value or "" for name, value in attrs if name in ("src", "href", "xlink:href", "action", "srcset", "poster")
+        ]
 
 
 def test_html_is_self_contained_and_builds_no_element_from_server_text(settings) -> None:
@@ -191,13 +208,17 @@ def test_a_partial_pass_is_incomplete_but_a_partial_fail_stays_a_fail(settings) 
     passing.add(Finding("ENV-1", Outcome.PASS), "t::ok")
     partial = build_summary(passing, settings, run_info(status=0))
     assert partial["verdict"] == "incomplete" and partial["complete"] is False  # a requirement unchecked is enough
-    assert partial["incomplete_reasons"] == [f"{len(partial['not_checked'])} of {len(partial['requirements'])} requirements got no check "
-                                             f"(deselected, skipped or never reached): {', '.join(partial['not_checked'])}"]
+    assert partial["incomplete_reasons"] == [
+        f"{len(partial['not_checked'])} of {len(partial['requirements'])} requirements got no check "
+        f"(deselected, skipped or never reached): {', '.join(partial['not_checked'])}"
+    ]
     assert "◌ INCOMPLETE" in render_html(partial) and "✓ PASS" not in render_html(partial)
     assert render_markdown(partial).startswith("## iPadLogin conformance: ⏹️ INCOMPLETE\n")
     assert validate(partial) == []
     failing = build_summary(failing_results(), settings, run_info(reasons=("the run was interrupted",), status=2))
-    assert "✗ FAIL" in render_html(failing) and render_markdown(failing).startswith("## iPadLogin conformance: ❌ FAIL\n")
+    assert "✗ FAIL" in render_html(failing) and render_markdown(failing).startswith(
+        "## iPadLogin conformance: ❌ FAIL\n"
+    )
 
 
 def test_markdown_keeps_server_text_in_its_cell(settings) -> None:
@@ -210,7 +231,9 @@ def test_markdown_keeps_server_text_in_its_cell(settings) -> None:
 def test_write_reports_appends_to_the_github_step_summary(settings, tmp_path: Path) -> None:
     step_summary = tmp_path / "step-summary.md"
     step_summary.write_text("earlier step\n")
-    written = write_reports(failing_results(), settings, run=run_info(), environ={"GITHUB_STEP_SUMMARY": str(step_summary)})
+    written = write_reports(
+        failing_results(), settings, run=run_info(), environ={"GITHUB_STEP_SUMMARY": str(step_summary)}
+    )
     assert sorted(path.name for path in written) == sorted([SUMMARY_JSON, REPORT_HTML, SUMMARY_MD])
     content = step_summary.read_text()
     assert content.startswith("earlier step\n") and "iPadLogin conformance: ❌ FAIL" in content
@@ -257,7 +280,18 @@ def test_histogram_counts_every_call_once(values: list[float]) -> None:
 def run_suite(reports: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("IPADLOGIN_", "GITHUB_", "PYTEST_"))}
     env.update(extra_env or {})
-    command = [sys.executable, "-m", "pytest", str(SUITE), "-q", "--reports-dir", str(reports), "--examples", "5", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(SUITE),
+        "-q",
+        "--reports-dir",
+        str(reports),
+        "--examples",
+        "5",
+        *args,
+    ]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -277,9 +311,13 @@ def faulty_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def faulty_run(faulty_server: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def faulty_run(
+    faulty_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     reports = tmp_path_factory.mktemp("faulty") / "reports"
-    result = run_suite(reports, "--base-url", faulty_server, "--auth-token", TOKEN, "--rate-limit", "0", "--hypothesis-seed", "7")
+    result = run_suite(
+        reports, "--base-url", faulty_server, "--auth-token", TOKEN, "--rate-limit", "0", "--hypothesis-seed", "7"
+    )
     return reports, result
 
 
@@ -321,7 +359,13 @@ def test_failing_run_reports_fail_with_evidence(faulty_run) -> None:
     headers = {name.lower(): value for name, value in by_id["ENV-3"]["evidence"][0]["exchange"]["request"]["headers"]}
     assert headers.get("authorization") == PLACEHOLDER  # the token's place is there: the scan below means something
     url = summary["target"]["base_url"]
-    assert summary["target"] == {"embedded": False, "base_url": url, "urls": [url], "label": url, "source": "--base-url"}
+    assert summary["target"] == {
+        "embedded": False,
+        "base_url": url,
+        "urls": [url],
+        "label": url,
+        "source": "--base-url",
+    }
     assert "Incomplete" not in (reports / REPORT_HTML).read_text()
 
 
@@ -338,18 +382,32 @@ def test_the_token_is_in_no_report_and_not_on_the_terminal(faulty_run) -> None:
 def test_xdist_controller_writes_the_same_verdicts(faulty_run, faulty_server: str, tmp_path: Path) -> None:
     serial_reports, _ = faulty_run
     reports = tmp_path / "reports"
-    result = run_suite(reports, "-n", "2", "--base-url", faulty_server, "--auth-token", TOKEN, "--rate-limit", "0", "--hypothesis-seed", "7")
+    result = run_suite(
+        reports,
+        "-n",
+        "2",
+        "--base-url",
+        faulty_server,
+        "--auth-token",
+        TOKEN,
+        "--rate-limit",
+        "0",
+        "--hypothesis-seed",
+        "7",
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     summary = load_summary(reports)
     assert validate(summary) == []
     assert verdicts(summary) == verdicts(load_summary(serial_reports))
-    assert summary["tests"]["run"] == summary["tests"]["collected"] == load_summary(serial_reports)["tests"]["collected"]
+    assert (
+        summary["tests"]["run"] == summary["tests"]["collected"] == load_summary(serial_reports)["tests"]["collected"]
+    )
     assert result.stdout.count("reports: ") == 1
     names = [case.get("name") for case in ET.parse(reports / JUNIT_XML).getroot().iter("testcase")]
     assert len(names) == len(set(names)) == summary["tests"]["collected"]
 
 
-INTERRUPT_PLUGIN = '''
+INTERRUPT_PLUGIN = """
 import pytest
 seen = []
 
@@ -358,7 +416,7 @@ def pytest_runtest_call(item):
     seen.append(item.nodeid)
     if len(seen) == 3:
         raise {exception}
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -375,7 +433,10 @@ def test_a_broken_run_still_writes_partial_reports(tmp_path: Path, exception: st
     assert validate(summary) == []
     assert summary["complete"] is False and any(reason in text for text in summary["incomplete_reasons"])
     assert summary["verdict"] == "incomplete" and "overall: INCOMPLETE — " in result.stdout  # never a vacuous pass
-    assert "Incomplete run" in (reports / REPORT_HTML).read_text() and "Incomplete run" in (reports / SUMMARY_MD).read_text()
+    assert (
+        "Incomplete run" in (reports / REPORT_HTML).read_text()
+        and "Incomplete run" in (reports / SUMMARY_MD).read_text()
+    )
     if reason == "crashed":
         assert len(summary["tests"]["crashed"]) == 1 and summary["tests"]["run"] == summary["tests"]["collected"]
     else:
@@ -397,22 +458,44 @@ def test_collect_only_and_self_test_runs_write_no_reports(tmp_path: Path) -> Non
     reports = tmp_path / "reports"
     assert run_suite(reports, "--collect-only").returncode == 0
     env = {key: value for key, value in os.environ.items() if not key.startswith(("IPADLOGIN_", "PYTEST_"))}
-    command = [sys.executable, "-m", "pytest", "-q", str(Path(__file__)), "-k", "histogram", "--reports-dir", str(reports)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        str(Path(__file__)),
+        "-k",
+        "histogram",
+        "--reports-dir",
+        str(reports),
+    ]
     assert subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600).returncode == 0
     assert not reports.exists() or not any(reports.iterdir())
 
 
 def test_html_shows_an_empty_body_and_wraps_curl_lines_between_options(settings) -> None:
-    empty = Exchange(SentRequest("POST", "http://127.0.0.1:9/iPadLogin", (("Authorization", ""),), b""),
-                     ReceivedResponse(502, (("Content-Type", "text/plain"),), b"", 3.0), elapsed_ms=3.0)
+    empty = Exchange(
+        SentRequest("POST", "http://127.0.0.1:9/iPadLogin", (("Authorization", ""),), b""),
+        ReceivedResponse(502, (("Content-Type", "text/plain"),), b"", 3.0),
+        elapsed_ms=3.0,
+    )
     results = RunResults()
     results.tests = 1
     results.add(Finding("ENV-8", Outcome.FAIL, "a 5xx", empty), "t::empty")
     reports = settings.reports_dir
-    page = render_html(build_summary(results, settings, run_info(), Reproduction.in_reports(reports, reports / "exchanges.har")))
+    page = render_html(
+        build_summary(results, settings, run_info(), Reproduction.in_reports(reports, reports / "exchanges.har"))
+    )
     assert page.count('<span class="empty">(empty)</span>') == 2  # the request's body and the response's
     curl = re.search(r'<pre class="curl">(.*?)</pre>', page, flags=re.S).group(1)
-    assert re.findall(r'<span class="arg">(.*?)</span>', curl) == ["curl -sS", "http://127.0.0.1:9/iPadLogin", "-H &#39;Authorization;&#39;",
-                                                                "-H &#39;Content-Type:&#39;", "--data-raw &#39;&#39;"]
+    assert re.findall(r'<span class="arg">(.*?)</span>', curl) == [
+        "curl -sS",
+        "http://127.0.0.1:9/iPadLogin",
+        "-H &#39;Authorization;&#39;",
+        "-H &#39;Content-Type:&#39;",
+        "--data-raw &#39;&#39;",
+    ]
     assert f"ipadlogin-conformance resend {reports / 'exchanges.har'} " in page
-    assert page.count('<div class="scroll">\n<table class="matrix">') == len(group_by_area(build_summary(results, settings, run_info())["requirements"]))
+    assert page.count('<div class="scroll">\n<table class="matrix">') == len(
+        group_by_area(build_summary(results, settings, run_info())["requirements"])
+    )

@@ -16,17 +16,28 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from capture_server import Captured, capture_server
-from ipadlogin_conformance.cassette import from_entry, to_entry
-from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
-from ipadlogin_conformance.redaction import PLACEHOLDER
-from ipadlogin_conformance.reproduce import INLINE_BODY_LIMIT, Reproduction, curl_line, curl_parts, request_id, resend_line
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.redaction import PLACEHOLDER
+from ipadlogin_conformance.core.reproduce import (
+    INLINE_BODY_LIMIT,
+    Reproduction,
+    curl_line,
+    curl_parts,
+    request_id,
+    resend_line,
+)
+from ipadlogin_conformance.reports.cassette import from_entry, to_entry
 
 CURL = shutil.which("curl")
 BASH = shutil.which("bash")
-needs_curl = pytest.mark.skipif(CURL is None or BASH is None, reason="curl and bash are needed to run the curl lines (Debian: apt-get install -y curl)")
+needs_curl = pytest.mark.skipif(
+    CURL is None or BASH is None,
+    reason="curl and bash are needed to run the curl lines (Debian: apt-get install -y curl)",
+)
 TOKEN = "tok-Zq8RwX '$HOME\"-91c4"
 """A token the shell would mangle if the curl line quoted it wrongly."""
 CURL_OWN = {"host", "user-agent", "accept", "content-length"}
@@ -39,7 +50,9 @@ REQUESTS = {
     "token": SentRequest("POST", URL, (*JSON, ("Authorization", PLACEHOLDER)), b'{"type":2}'),
     "empty-token": SentRequest("POST", URL, (*JSON, ("Authorization", "")), b'{"type":2}'),
     "no-content-type": SentRequest("POST", URL, (("Authorization", PLACEHOLDER),), b'{"type":2}'),
-    "lowercase-names": SentRequest("POST", URL, (("content-type", "application/json"), ("authorization", PLACEHOLDER)), b'{"type":2}'),
+    "lowercase-names": SentRequest(
+        "POST", URL, (("content-type", "application/json"), ("authorization", PLACEHOLDER)), b'{"type":2}'
+    ),
     "token-inside-a-value": SentRequest("POST", URL, (*JSON, ("Authorization", f"Bearer {PLACEHOLDER}")), b"{}"),
     "invalid-utf8": SentRequest("POST", URL, JSON, b'{"type":2,"wcId":"\xff\xfe"}'),
     "nul": SentRequest("POST", URL, JSON, b"\x00"),
@@ -58,8 +71,13 @@ REQUESTS = {
 
 def run_curl(line: str, port: int, cwd: Path) -> None:
     """The line as a user's bash runs it, its connection sent to the capture server (the Host header stays)."""
-    done = subprocess.run([BASH, "-c", f"{line} --max-time 20 --connect-to ::127.0.0.1:{port}"], cwd=cwd,
-                          env={"PATH": "/usr/bin:/bin", "IPADLOGIN_TOKEN": TOKEN}, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [BASH, "-c", f"{line} --max-time 20 --connect-to ::127.0.0.1:{port}"],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "IPADLOGIN_TOKEN": TOKEN},
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 0, (line, done.stderr)
 
 
@@ -93,9 +111,13 @@ def test_long_and_binary_bodies_go_to_a_file_beside_the_reports(tmp_path: Path) 
         body = REQUESTS[name].body
         line = curl_line(REQUESTS[name], where)
         file = re.search(r"--data-binary @(\S+)", line)
-        assert file is not None and Path(file.group(1)).read_bytes() == body and Path(file.group(1)).parent == tmp_path / "reports" / "bodies"
+        assert (
+            file is not None
+            and Path(file.group(1)).read_bytes() == body
+            and Path(file.group(1)).parent == tmp_path / "reports" / "bodies"
+        )
     short = curl_line(REQUESTS["invalid-utf8"], where)
-    assert "--data-raw $'{\"type\":2,\"wcId\":\"\\xff\\xfe\"}'" in short and len(short) < 2 * INLINE_BODY_LIMIT
+    assert '--data-raw $\'{"type":2,"wcId":"\\xff\\xfe"}\'' in short and len(short) < 2 * INLINE_BODY_LIMIT
     assert "-H 'Authorization;'" in curl_line(REQUESTS["empty-token"], where)
     assert "-H 'Content-Type:'" in curl_line(REQUESTS["no-content-type"], where)
     assert '-H "Authorization: $IPADLOGIN_TOKEN"' in curl_line(REQUESTS["token"], where)
@@ -109,7 +131,10 @@ def test_curl_parts_are_the_line_cut_between_options() -> None:
 
 @needs_curl
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.binary(max_size=300), header=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30))
+@given(
+    body=st.binary(max_size=300),
+    header=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30),
+)
 def test_any_body_and_header_value_survive_the_shell(body: bytes, header: str, tmp_path: Path) -> None:
     request = SentRequest("POST", URL, (("X-Value", header), ("Authorization", PLACEHOLDER)), body)
     line = curl_line(request, Reproduction.in_reports(tmp_path / "reports"))
@@ -122,7 +147,9 @@ def test_any_body_and_header_value_survive_the_shell(body: bytes, header: str, t
 
 def test_a_request_keeps_its_id_through_the_cassette() -> None:
     for request in REQUESTS.values():
-        exchange = Exchange(request, ReceivedResponse(200, JSON, b"{}", 1.0), elapsed_ms=1.0, labels={"judgement": "login"})
+        exchange = Exchange(
+            request, ReceivedResponse(200, JSON, b"{}", 1.0), elapsed_ms=1.0, labels={"judgement": "login"}
+        )
         assert request_id(from_entry(to_entry(exchange, "t::x", None, [])).request) == request_id(request)
     assert len({request_id(request) for request in REQUESTS.values()}) == len(REQUESTS)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ipadlogin_conformance.interrupts import SignalGuard
+from ipadlogin_conformance.core.settings import SettingsError, resolve
+from ipadlogin_conformance.core.strict_json import dumps
 from ipadlogin_conformance.reports import ReportsDirError, lock_reports_dir
-from ipadlogin_conformance.settings import SettingsError, resolve
-from ipadlogin_conformance.strict_json import dumps
+from ipadlogin_conformance.runner.interrupts import SignalGuard
 
 
 def test_a_reports_dir_is_taken_by_one_run_at_a_time(tmp_path: Path) -> None:
@@ -40,7 +40,11 @@ def test_sigterm_raises_keyboard_interrupt_and_reports_are_written_without_inter
 
 def test_non_finite_numbers_become_null() -> None:
     text = dumps({"rate": float("nan"), "values": [1.5, float("inf")], "nested": {"x": -float("inf")}})
-    assert json.loads(text, parse_constant=lambda constant: pytest.fail(constant)) == {"rate": None, "values": [1.5, None], "nested": {"x": None}}
+    assert json.loads(text, parse_constant=lambda constant: pytest.fail(constant)) == {
+        "rate": None,
+        "values": [1.5, None],
+        "nested": {"x": None},
+    }
 
 
 def test_a_token_too_short_to_scrub_is_refused_for_a_target_only() -> None:

@@ -23,13 +23,13 @@ from typing import Any
 
 import httpx
 import pytest
+from paths import SERVER as SERVER_DIR
 
 from ipadlogin_conformance.server import CATALOG, DEFAULT_DEV_TOKEN, RunningServer, ServerConfig, start_reference_server
 
 TOKEN = "test-token-3f9c2a"
 AUTH = {"Authorization": TOKEN}
 FAILURE_CODES = {"1001", "10001"}
-SERVER_DIR = Path(__file__).resolve().parents[1] / "src" / "ipadlogin_conformance" / "server"
 
 
 # --- fixtures and helpers ------------------------------------------------------------
@@ -152,8 +152,14 @@ def test_qr_malformed_wid_is_404_envelope(server: RunningServer, client: httpx.C
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": ""}, {"Authorization": "wrong"},
-     {"Authorization": f"Bearer {TOKEN}"}, {"Authorization": TOKEN + "x"}, {"Authorization": TOKEN.upper()}],
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "wrong"},
+        {"Authorization": f"Bearer {TOKEN}"},
+        {"Authorization": TOKEN + "x"},
+        {"Authorization": TOKEN.upper()},
+    ],
     ids=["missing", "empty", "unknown", "bearer-prefix", "longer", "case"],
 )
 def test_auth_failures(server: RunningServer, client: httpx.Client, headers: dict[str, str]) -> None:
@@ -169,9 +175,15 @@ def test_auth_valid_token_succeeds(server: RunningServer, client: httpx.Client) 
 
 @pytest.mark.parametrize(
     "body",
-    [{"type": 2}, {"type": 2.0}, {"type": 2, "wcId": ""}, {"type": 2, "proxy": 3}, {"type": 2, "deviceType": "ipad"},
-     {"type": 2, "wcId": "", "proxy": 3, "proxyIp": "", "proxyUser": "", "proxyPassword": ""},
-     {"wcId": "wxid_wl9qchkanp9u22", "type": 2}],
+    [
+        {"type": 2},
+        {"type": 2.0},
+        {"type": 2, "wcId": ""},
+        {"type": 2, "proxy": 3},
+        {"type": 2, "deviceType": "ipad"},
+        {"type": 2, "wcId": "", "proxy": 3, "proxyIp": "", "proxyUser": "", "proxyPassword": ""},
+        {"wcId": "wxid_wl9qchkanp9u22", "type": 2},
+    ],
     ids=["first-login", "type-2.0", "wcid-empty", "proxy", "device-type", "later-revision", "re-login"],
 )
 def test_valid_bodies_succeed(server: RunningServer, client: httpx.Client, body: dict[str, Any]) -> None:
@@ -186,8 +198,18 @@ def test_type_as_json_exponent_is_the_number_2(server: RunningServer, client: ht
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"wcId": ""}, {"type": None}, {"type": "abc"}, {"type": True}, {"type": False}, {"type": {}}, {"type": []},
-     {"type": [2]}, {"type": ""}],
+    [
+        {},
+        {"wcId": ""},
+        {"type": None},
+        {"type": "abc"},
+        {"type": True},
+        {"type": False},
+        {"type": {}},
+        {"type": []},
+        {"type": [2]},
+        {"type": ""},
+    ],
     ids=["empty-object", "no-type", "null", "str", "true", "false", "object", "array", "array-2", "empty-str"],
 )
 def test_missing_or_non_numeric_type_fails(server: RunningServer, client: httpx.Client, body: dict[str, Any]) -> None:
@@ -202,10 +224,32 @@ def test_null_type_is_refused_as_missing(server: RunningServer, client: httpx.Cl
 
 @pytest.mark.parametrize(
     "body",
-    [{"type": "2"}, {"type": " 2 "}, {"type": 3}, {"type": 1}, {"type": 0}, {"type": -2}, {"type": 2.5},
-     {"type": 2, "wcId": 123}, {"type": 2, "wcId": None}, {"type": 2, "wcId": True}, {"type": 2, "wcId": ["x"]}],
-    ids=["type-str-2", "type-str-spaces", "type-3", "type-1", "type-0", "type-neg", "type-2.5",
-         "wcid-number", "wcid-null", "wcid-bool", "wcid-array"],
+    [
+        {"type": "2"},
+        {"type": " 2 "},
+        {"type": 3},
+        {"type": 1},
+        {"type": 0},
+        {"type": -2},
+        {"type": 2.5},
+        {"type": 2, "wcId": 123},
+        {"type": 2, "wcId": None},
+        {"type": 2, "wcId": True},
+        {"type": 2, "wcId": ["x"]},
+    ],
+    ids=[
+        "type-str-2",
+        "type-str-spaces",
+        "type-3",
+        "type-1",
+        "type-0",
+        "type-neg",
+        "type-2.5",
+        "wcid-number",
+        "wcid-null",
+        "wcid-bool",
+        "wcid-array",
+    ],
 )
 def test_coercible_values_fail(server: RunningServer, client: httpx.Client, body: dict[str, Any]) -> None:
     """REQ-6 (the strict reading: no coercion)."""
@@ -219,8 +263,20 @@ def test_type_huge_number_fails(server: RunningServer, client: httpx.Client) -> 
 
 @pytest.mark.parametrize(
     "wcid",
-    ["x" * 4096, "wxid_微信用户", "é" * 10, "wx\x00id", "wx\nid", "\t", "a\u202eb", "😀" * 100, "wxid abc", "a" * 65,
-     "../../etc/passwd", "' OR 1=1 --"],
+    [
+        "x" * 4096,
+        "wxid_微信用户",
+        "é" * 10,
+        "wx\x00id",
+        "wx\nid",
+        "\t",
+        "a\u202eb",
+        "😀" * 100,
+        "wxid abc",
+        "a" * 65,
+        "../../etc/passwd",
+        "' OR 1=1 --",
+    ],
     ids=["4k", "cjk", "accents", "nul", "newline", "tab", "bidi", "emoji", "space", "65-chars", "path", "sql"],
 )
 def test_odd_wcid_gets_an_envelope(server: RunningServer, client: httpx.Client, wcid: str) -> None:
@@ -259,8 +315,9 @@ BAD_INPUTS: dict[str, bytes] = {
 @pytest.mark.parametrize("content", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_gets_failure_envelope(server: RunningServer, client: httpx.Client, content: bytes) -> None:
     """REQ-8: malformed, empty, non-object, non-UTF-8 or oversized bodies."""
-    assert_failure(login(client, server.url, content=content, headers={**AUTH, "Content-Type": "application/json"}),
-                   code="10001")
+    assert_failure(
+        login(client, server.url, content=content, headers={**AUTH, "Content-Type": "application/json"}), code="10001"
+    )
 
 
 def test_auth_is_judged_before_the_body(server: RunningServer, client: httpx.Client) -> None:
@@ -269,8 +326,15 @@ def test_auth_is_judged_before_the_body(server: RunningServer, client: httpx.Cli
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json; charset=utf-8", "application/json;charset=UTF-8", "APPLICATION/JSON", None, "text/plain",
-     "application/x-www-form-urlencoded", "application/xml"],
+    [
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        "APPLICATION/JSON",
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+    ],
 )
 def test_content_type_does_not_change_the_outcome(
     server: RunningServer, client: httpx.Client, content_type: str | None
@@ -464,10 +528,12 @@ PROBES: dict[str, Probe] = {
     "any-token-accepted": lambda c, u: _code(c, u, headers={"Authorization": "wrong"}) == "1000",
     "empty-token-accepted": lambda c, u: _code(c, u, headers={"Authorization": ""}) == "1000",
     "type-missing-500": lambda c, u: all(login(c, u, b).status_code == 500 for b in ({"wcId": ""}, {"type": None})),
-    "type-wrong-type-accepted": lambda c, u: all(_code(c, u, {"type": t}) == "1000" for t in ("abc", True, []))
-    and _code(c, u, {"type": None}) != "1000",
-    "type-float-refused": lambda c, u: _code(c, u, content=b'{"type": 2.0}', headers={**AUTH, "Content-Type": "application/json"})
-    != "1000",
+    "type-wrong-type-accepted": lambda c, u: (
+        all(_code(c, u, {"type": t}) == "1000" for t in ("abc", True, [])) and _code(c, u, {"type": None}) != "1000"
+    ),
+    "type-float-refused": lambda c, u: (
+        _code(c, u, content=b'{"type": 2.0}', headers={**AUTH, "Content-Type": "application/json"}) != "1000"
+    ),
     "type-string-accepted": lambda c, u: _code(c, u, {"type": "2"}) == "1000",
     "type-other-int-accepted": lambda c, u: _code(c, u, {"type": 3}) == "1000",
     "wcid-number-coerced": lambda c, u: _code(c, u, {"type": 2, "wcId": 12345}) == "1000",
@@ -476,16 +542,19 @@ PROBES: dict[str, Probe] = {
     "wcid-empty-rejected": lambda c, u: _code(c, u, {"type": 2, "wcId": ""}) != "1000",
     "extra-fields-rejected": lambda c, u: _code(c, u, {"type": 2, "proxy": 3}) != "1000",
     "proxy-required": lambda c, u: _code(c, u, {"type": 2}) != "1000",
-    "charset-rejected": lambda c, u: _code(
-        c, u, headers={**AUTH, "Content-Type": "application/json; charset=utf-8"}) != "1000",
+    "charset-rejected": lambda c, u: (
+        _code(c, u, headers={**AUTH, "Content-Type": "application/json; charset=utf-8"}) != "1000"
+    ),
     "known-wcid-rejected": lambda c, u: _code(c, u, {"type": 2, "wcId": "wxid_wl9qchkanp9u22"}) == "1001",
     "relogin-hang": _hangs,
     "slow": lambda c, u: _min_latency(c, u) >= 0.3,
     "get-500": lambda c, u: c.get(f"{u}/iPadLogin").status_code == 500,
     "extra-fields": lambda c, u: "requestId" in _env(login(c, u)) and "expiresIn" in _success_data(c, u),
     "failure-code-10001": lambda c, u: _code(c, u, headers=NO_AUTH) == "10001",
-    "pretty-json": lambda c, u: (r := login(c, u)).headers["content-type"] == "application/json;charset=UTF-8"
-    and r.text.startswith('{\n  "message"'),
+    "pretty-json": lambda c, u: (
+        (r := login(c, u)).headers["content-type"] == "application/json;charset=UTF-8"
+        and r.text.startswith('{\n  "message"')
+    ),
     "english-messages": lambda c, u: _env(login(c, u))["message"] == "login successful",
     "wid-uuid": lambda c, u: _is_uuid4(_success_data(c, u)["wId"]),
     "wid-hex": lambda c, u: re.fullmatch("[0-9a-f]{32}", _success_data(c, u)["wId"]) is not None,
@@ -499,15 +568,46 @@ PROBES: dict[str, Probe] = {
 
 #: Entries that deliberately change the answer to a valid first login ({"type": 2}, valid token).
 CHANGES_VALID_LOGIN = {
-    "code-int", "msg-key", "pascal-keys", "data-json-string", "text-html-content-type", "trailing-garbage",
-    "success-201", "message-null", "no-wid", "empty-wid", "no-qr-url", "relative-qr-url", "ftp-qr-url", "data-uri-qr-url", "qr-404",
-    "qr-port-closed", "proxy-required", "extra-fields", "pretty-json", "english-messages", "qr-url-query", "qr-foreign-host",
+    "code-int",
+    "msg-key",
+    "pascal-keys",
+    "data-json-string",
+    "text-html-content-type",
+    "trailing-garbage",
+    "success-201",
+    "message-null",
+    "no-wid",
+    "empty-wid",
+    "no-qr-url",
+    "relative-qr-url",
+    "ftp-qr-url",
+    "data-uri-qr-url",
+    "qr-404",
+    "qr-port-closed",
+    "proxy-required",
+    "extra-fields",
+    "pretty-json",
+    "english-messages",
+    "qr-url-query",
+    "qr-foreign-host",
 }
 #: Entries that deliberately change the answer to a request without Authorization.
 CHANGES_AUTH_FAILURE = {
-    "code-int", "msg-key", "pascal-keys", "text-html-content-type", "trailing-garbage", "truncated-json-failures",
-    "failure-success-data", "failure-data-empty-object", "undocumented-failure-code", "auth-missing-accepted",
-    "extra-fields", "failure-code-10001", "pretty-json", "english-messages", "auth-401",
+    "code-int",
+    "msg-key",
+    "pascal-keys",
+    "text-html-content-type",
+    "trailing-garbage",
+    "truncated-json-failures",
+    "failure-success-data",
+    "failure-data-empty-object",
+    "undocumented-failure-code",
+    "auth-missing-accepted",
+    "extra-fields",
+    "failure-code-10001",
+    "pretty-json",
+    "english-messages",
+    "auth-401",
 }
 
 

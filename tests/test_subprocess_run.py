@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipadlogin_conformance.subprocess_run import run_suite
+from tools.subprocess_run import run_suite
 
 BALLAST_MB = 350
 

@@ -28,19 +28,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from capture_server import capture_server
 from hostile_servers import Context, HostileServer, response_head
-from ipadlogin_conformance.cassette import RecordedEntry, read_cassette
-from ipadlogin_conformance.exchange import Exchange, ReceivedResponse, SentRequest
-from ipadlogin_conformance.findings import finding_block
-from ipadlogin_conformance.progress import WorkProgress
-from ipadlogin_conformance.redaction import Redactor
-from ipadlogin_conformance.reproduce import Reproduction, curl_line, request_id
-from ipadlogin_conformance.results import RunResults, TestRecord as Record
-from ipadlogin_conformance.server import start_reference_server
-from ipadlogin_conformance.verdict import Finding, Outcome
 from test_reproduce import CONTROL, TOKEN, assert_sent_as_recorded, needs_curl, run_curl
+
+from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.redaction import Redactor
+from ipadlogin_conformance.core.reproduce import Reproduction, curl_line, request_id
+from ipadlogin_conformance.core.verdict import Finding, Outcome
+from ipadlogin_conformance.reports.cassette import RecordedEntry, read_cassette
+from ipadlogin_conformance.results.records import RunResults
+from ipadlogin_conformance.results.records import TestRecord as Record
+from ipadlogin_conformance.runner.findings import finding_block
+from ipadlogin_conformance.runner.progress import WorkProgress
+from ipadlogin_conformance.server import start_reference_server
 
 TOOL = [sys.executable, "-m", "ipadlogin_conformance.cli"]
 SEED = "13"
@@ -79,8 +80,20 @@ def code_int_server() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def code_int_run(code_int_server: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
     cwd = tmp_path_factory.mktemp("code-int")
-    result = run_tool(cwd, "run", "--base-url", code_int_server, "--rate-limit", "0", "--examples", "10",
-                      "--hypothesis-seed", SEED, "--reports-dir", "reports")
+    result = run_tool(
+        cwd,
+        "run",
+        "--base-url",
+        code_int_server,
+        "--rate-limit",
+        "0",
+        "--examples",
+        "10",
+        "--hypothesis-seed",
+        SEED,
+        "--reports-dir",
+        "reports",
+    )
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     return Run(cwd, result)
 
@@ -90,22 +103,41 @@ def code_int_run(code_int_server: str, tmp_path_factory: pytest.TempPathFactory)
 
 def test_a_one_fault_server_gives_one_block_per_broken_requirement(code_int_run: Run) -> None:
     out = code_int_run.stdout
-    failed = [case for case in ET.parse(code_int_run.reports / "junit.xml").getroot().iter("testcase") if case.find("failure") is not None]
-    logins = [entry for entry in read_cassette(code_int_run.reports / "exchanges.har").entries
-              if entry.exchange.labels["judgement"] == "login" and entry.exchange.response is not None]
+    failed = [
+        case
+        for case in ET.parse(code_int_run.reports / "junit.xml").getroot().iter("testcase")
+        if case.find("failure") is not None
+    ]
+    logins = [
+        entry
+        for entry in read_cassette(code_int_run.reports / "exchanges.har").entries
+        if entry.exchange.labels["judgement"] == "login" and entry.exchange.response is not None
+    ]
     headers = re.findall(r"^(\S+) \((MUST|SHOULD)\) (broken|warned) by (.*?): ", out, flags=re.M)
     assert headers == [("ENV-3", "MUST", "broken", f"{len(failed)} tests, {len(logins)} responses")], headers
-    assert all({p.get("name"): p.get("value") for p in case.iter("property")}.get("broken") == "ENV-3" for case in failed)
-    block = out[out.index("findings by requirement"): out.index("iPadLogin conformance")]
-    assert "  first: test_cases.py::test_case[" in block and "  reproduce: curl " in block and "or: ipadlogin-conformance resend " in block
+    assert all(
+        {p.get("name"): p.get("value") for p in case.iter("property")}.get("broken") == "ENV-3" for case in failed
+    )
+    block = out[out.index("findings by requirement") : out.index("iPadLogin conformance")]
+    assert (
+        "  first: test_cases.py::test_case[" in block
+        and "  reproduce: curl " in block
+        and "or: ipadlogin-conformance resend " in block
+    )
     assert "FAILURES" not in out  # pytest's per-test sections stay behind -v / --tb
     assert len(out.splitlines()) < 200  # it was 764 lines for this server
 
 
 def test_progress_lines_and_the_short_summary_name_the_broken_requirement(code_int_run: Run) -> None:
     lines = code_int_run.stdout.splitlines()
-    assert any(re.fullmatch(r"\[ *\d+/\d+\] FAIL  test_cases\.py::test_case\[auth-missing\]  ENV-3 broken  [\d.]+ s", line) for line in lines)
-    assert any(re.fullmatch(r"\[ *\d+/\d+\] pass  test_methods\.py::test_other_method_refused\[GET\]  METH-1  [\d.]+ s", line) for line in lines)
+    assert any(
+        re.fullmatch(r"\[ *\d+/\d+\] FAIL  test_cases\.py::test_case\[auth-missing\]  ENV-3 broken  [\d.]+ s", line)
+        for line in lines
+    )
+    assert any(
+        re.fullmatch(r"\[ *\d+/\d+\] pass  test_methods\.py::test_other_method_refused\[GET\]  METH-1  [\d.]+ s", line)
+        for line in lines
+    )
     summary = [line for line in lines if line.startswith("FAILED ")]
     assert summary and all(re.match(r"FAILED test_\w+\.py::\S+ - ENV-3 broken", line) for line in summary), summary
     assert "site-packages" not in code_int_run.stdout and "../" not in code_int_run.stdout
@@ -132,10 +164,18 @@ def printed_reproductions(run: Run) -> dict[str, list[tuple[str, str, str]]]:
         if failure is not None:
             junit += from_text(failure.text or "", f"{case.get('name')}")
     summary = json.loads((run.reports / "summary.json").read_text("utf-8"))
-    documented = [(evidence["test"], evidence["exchange"]["curl"], evidence["exchange"]["request_id"])
-                  for item in summary["requirements"] for evidence in item["evidence"] if evidence["exchange"]]
+    documented = [
+        (evidence["test"], evidence["exchange"]["curl"], evidence["exchange"]["request_id"])
+        for item in summary["requirements"]
+        for evidence in item["evidence"]
+        if evidence["exchange"]
+    ]
     page = (run.reports / "report.html").read_text("utf-8")
-    shown = re.findall(r'<pre class="curl">(.*?)</pre>\s*<p class="more">Without a POSIX shell: <code>ipadlogin-conformance resend \S+ ([0-9a-f]{12})</code>', page, flags=re.S)
+    shown = re.findall(
+        r'<pre class="curl">(.*?)</pre>\s*<p class="more">Without a POSIX shell: <code>ipadlogin-conformance resend \S+ ([0-9a-f]{12})</code>',
+        page,
+        flags=re.S,
+    )
     html_lines = [("", html.unescape(re.sub(r"<[^>]+>", "", line)), rid) for line, rid in shown]
     return {"terminal": terminal, "junit": junit, "summary.json": documented, "report.html": html_lines}
 
@@ -148,7 +188,11 @@ def test_every_curl_line_the_run_printed_sends_its_recorded_request(code_int_run
     printed = printed_reproductions(code_int_run)
     assert all(printed.values()), {source: len(lines) for source, lines in printed.items()}
     tests = {test.rpartition("::")[2].partition("[")[0] for test, _line, _rid in printed["junit"]}
-    assert {"test_case", "test_generated_cases_1_of_2", "test_generated_cases_2_of_2"} <= tests  # hand-written and generated
+    assert {
+        "test_case",
+        "test_generated_cases_1_of_2",
+        "test_generated_cases_2_of_2",
+    } <= tests  # hand-written and generated
     with capture_server() as (port, captured):
         for source, lines in printed.items():
             for test, line, rid in lines:
@@ -172,7 +216,7 @@ def test_every_exchange_of_the_run_reproduces_test_by_test(code_int_run: Run) ->
             for request in requests:
                 run_curl(curl_line(request, where), port, code_int_run.cwd)
             assert len(captured) >= len(requests), test
-            for got, request in zip(captured[-len(requests):], requests):
+            for got, request in zip(captured[-len(requests) :], requests):
                 assert_sent_as_recorded(got, request)
 
 
@@ -200,7 +244,9 @@ def test_the_reports_give_each_property_tests_real_case_count(code_int_run: Run)
     summary = json.loads((code_int_run.reports / "summary.json").read_text("utf-8"))
     entries = read_cassette(code_int_run.reports / "exchanges.har").entries
     generated = {item["test"]: item["cases"] for item in summary["tests"]["generated"]}
-    assert len(generated) == 2 and all(cases == sum(e.test_id == test for e in entries) for test, cases in generated.items())
+    assert len(generated) == 2 and all(
+        cases == sum(e.test_id == test for e in entries) for test, cases in generated.items()
+    )
     page = (code_int_run.reports / "report.html").read_text("utf-8")
     for test, cases in generated.items():
         assert f"{cases} sent by {test.rpartition('::')[2]}" in page
@@ -219,8 +265,19 @@ def terminal_escapes(conn: socket.socket, ctx: Context) -> None:
 
 def test_no_control_byte_reaches_the_terminal(tmp_path: Path) -> None:
     with HostileServer(terminal_escapes) as server:
-        result = run_tool(tmp_path, "run", "--base-url", server.url, "--rate-limit", "0", "--reports-dir", "reports",
-                          "--", "-k", "auth-missing or auth-empty")
+        result = run_tool(
+            tmp_path,
+            "run",
+            "--base-url",
+            server.url,
+            "--rate-limit",
+            "0",
+            "--reports-dir",
+            "reports",
+            "--",
+            "-k",
+            "auth-missing or auth-empty",
+        )
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout + result.stderr
     assert "\\x1b[2J" in out and "\\u202e" in out  # the server's text is there, escaped
@@ -233,11 +290,24 @@ def test_no_control_byte_reaches_the_terminal(tmp_path: Path) -> None:
 
 
 def test_a_lenient_run_shows_its_warnings_evidence(code_int_server: str, tmp_path: Path) -> None:
-    result = run_tool(tmp_path, "run", "--base-url", code_int_server, "--profile", "lenient", "--rate-limit", "0",
-                      "--reports-dir", "reports", "--", "-k", "test_case and auth")
+    result = run_tool(
+        tmp_path,
+        "run",
+        "--base-url",
+        code_int_server,
+        "--profile",
+        "lenient",
+        "--rate-limit",
+        "0",
+        "--reports-dir",
+        "reports",
+        "--",
+        "-k",
+        "test_case and auth",
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     out = result.stdout
-    block = out[out.index("findings by requirement"): out.index("iPadLogin conformance")]
+    block = out[out.index("findings by requirement") : out.index("iPadLogin conformance")]
     assert re.search(r"^ENV-3 \(MUST\) warned by \d+ tests, \d+ responses: ", block, flags=re.M), block
     assert "  first: test_cases.py::test_case[auth-" in block and "  reproduce: curl " in block
     assert re.search(r"\[ *\d+/\d+\] pass  test_cases\.py::test_case\[auth-missing\]  ENV-3 warned  ", out)
@@ -275,11 +345,33 @@ def run_on_a_terminal(command: list[str], cwd: Path, env: dict[str, str], timeou
 
 
 def test_a_rate_capped_run_against_a_slow_server_shows_the_property_tests_progress(tmp_path: Path) -> None:
-    with start_reference_server(token=TOKEN, faults=("slow",)) as server:  # 300 ms an answer, 5 requests a second at most
-        out = run_on_a_terminal([*TOOL, "run", "--base-url", server.url, "--rate-limit", "5", "--examples", "6",
-                                 "--reports-dir", "reports", "--", "-k", "test_properties"], tmp_path, tool_env())
-    shown = re.findall(r"test_generated_cases_1_of_2  (\d+) cases sent in \d+ s \(fuzzing (\d+) of 3\) · "
-                       r"(\d+) of 25 successes · (?:about|at least) \d+ s left", out)
+    with start_reference_server(
+        token=TOKEN, faults=("slow",)
+    ) as server:  # 300 ms an answer, 5 requests a second at most
+        out = run_on_a_terminal(
+            [
+                *TOOL,
+                "run",
+                "--base-url",
+                server.url,
+                "--rate-limit",
+                "5",
+                "--examples",
+                "6",
+                "--reports-dir",
+                "reports",
+                "--",
+                "-k",
+                "test_properties",
+            ],
+            tmp_path,
+            tool_env(),
+        )
+    shown = re.findall(
+        r"test_generated_cases_1_of_2  (\d+) cases sent in \d+ s \(fuzzing (\d+) of 3\) · "
+        r"(\d+) of 25 successes · (?:about|at least) \d+ s left",
+        out,
+    )
     assert shown, out[-3000:]
     assert [int(sent) for sent, *_ in shown] == sorted(int(sent) for sent, *_ in shown)
     assert re.search(r"\[1/2\] \S*pass\S*  test_properties\.py::test_generated_cases_1_of_2", out)
@@ -343,15 +435,33 @@ def test_a_short_test_shows_nothing() -> None:
 
 
 def test_a_finding_block_escapes_what_the_server_and_the_suite_sent() -> None:
-    request = SentRequest("POST", "http://h.test/iPadLogin", (("Content-Type", "application/json"), ("X-Odd", "a\x1bb")), b"\x00\x1b[31m\r\n")
-    exchange = Exchange(request, ReceivedResponse(500, (("Content-Type", "text/x\x07"),), HOSTILE_BODY, 2.0), elapsed_ms=2.0)
+    request = SentRequest(
+        "POST",
+        "http://h.test/iPadLogin",
+        (("Content-Type", "application/json"), ("X-Odd", "a\x1bb")),
+        b"\x00\x1b[31m\r\n",
+    )
+    exchange = Exchange(
+        request, ReceivedResponse(500, (("Content-Type", "text/x\x07"),), HOSTILE_BODY, 2.0), elapsed_ms=2.0
+    )
     results = RunResults()
-    results.merge(Record("suite/test_cases.py::test_case[x]", [Finding("ENV-8", Outcome.FAIL, "5xx \x1b[2J", exchange),
-                                                                    Finding("ENV-8", Outcome.FAIL, "again", exchange)]))
-    results.merge(Record("suite/test_cases.py::test_case[y]", [Finding("ENV-6", Outcome.WARN, "code '4001'", exchange)]))
+    results.merge(
+        Record(
+            "suite/test_cases.py::test_case[x]",
+            [
+                Finding("ENV-8", Outcome.FAIL, "5xx \x1b[2J", exchange),
+                Finding("ENV-8", Outcome.FAIL, "again", exchange),
+            ],
+        )
+    )
+    results.merge(
+        Record("suite/test_cases.py::test_case[y]", [Finding("ENV-6", Outcome.WARN, "code '4001'", exchange)])
+    )
     failing = finding_block(results.requirements["ENV-8"], Reproduction(), Redactor(None))
     assert failing[0].startswith("ENV-8 (MUST) broken by 1 test, 1 response: ")
-    assert "  first: test_cases.py::test_case[x]: 5xx \\x1b[2J" in failing and any(line.startswith("  reproduce: printf ") for line in failing)
+    assert "  first: test_cases.py::test_case[x]: 5xx \\x1b[2J" in failing and any(
+        line.startswith("  reproduce: printf ") for line in failing
+    )
     assert not any(CONTROL.search(line) for line in failing)
     warning = finding_block(results.requirements["ENV-6"], Reproduction(), Redactor(None))
     assert warning[0].startswith("ENV-6 (SHOULD) warned by 1 test, 1 response: ") and len(warning) < len(failing)
@@ -365,4 +475,7 @@ def test_a_failure_is_told_by_its_own_evidence_even_after_many_warnings() -> Non
         results.add(Finding("ENV-7", Outcome.WARN, f"data {{}} #{n}"), f"t::warn{n}")
     results.add(Finding("ENV-7", Outcome.FAIL, "a failure carries a wId"), "t::fail")
     block = finding_block(results.requirements["ENV-7"], Reproduction(), Redactor(None))
-    assert block[0].startswith("ENV-7 (MUST) broken by 9 tests") and block[1] == "  first: t::fail: a failure carries a wId"
+    assert (
+        block[0].startswith("ENV-7 (MUST) broken by 9 tests")
+        and block[1] == "  first: t::fail: a failure carries a wId"
+    )

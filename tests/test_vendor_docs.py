@@ -1,4 +1,4 @@
-"""docs/vendors.md is what `ipadlogin-conformance docs vendors` prints, and its examples mean what they say."""
+"""docs/vendors.md is what `python -m tools.vendor_docs` prints, and its examples mean what they say."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ipadlogin_conformance.catalog import load_catalog
+from ipadlogin_conformance.contract.catalog import load_catalog
 from ipadlogin_conformance.server import CATALOG
-from ipadlogin_conformance.vendor_docs import render
-from ipadlogin_conformance.vendor_examples import Example, collect, faults_breaking
+from tools.vendor_docs import render
+from tools.vendor_examples import Example, collect, faults_breaking
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "vendors.md"
 
@@ -21,9 +21,9 @@ def examples() -> list[Example]:
 
 
 def test_the_committed_guide_is_the_generated_one(examples: list[Example]) -> None:
-    generated = render(examples)  # what `ipadlogin-conformance docs vendors` prints
+    generated = render(examples)  # what `python -m tools.vendor_docs` prints
     assert GUIDE.read_text("utf-8") == generated, (
-        "docs/vendors.md is stale: run `ipadlogin-conformance docs vendors > docs/vendors.md`"
+        "docs/vendors.md is stale: run `python -m tools.vendor_docs > docs/vendors.md`"
     )
 
 
@@ -50,5 +50,7 @@ def test_the_guide_shows_no_port_or_fresh_wid_of_the_run() -> None:
     text = GUIDE.read_text("utf-8")
     ports = set(re.findall(r"http://127\.0\.0\.1:(\d+)", text))
     assert ports == {"18081"}
-    assert set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-0001-[0-9a-f]{12}", text)) == {"0000016e-63ef-3a9c-0001-ed3311628ef4"}
+    assert set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-0001-[0-9a-f]{12}", text)) == {
+        "0000016e-63ef-3a9c-0001-ed3311628ef4"
+    }
     assert "vendor-guide-token" not in text and "$IPADLOGIN_TOKEN" in text

@@ -21,7 +21,8 @@ import venv
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT
+
 BUILD_INPUTS = ("pyproject.toml", "hatch_build.py", "README.md", "LICENSE", "openapi.yaml")
 
 
@@ -51,8 +52,11 @@ class Installed:
 
     def env(self, **extra: str) -> dict[str, str]:
         """An environment that sees the venv only: no source tree on the path, no inherited IPADLOGIN_* settings."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("IPADLOGIN_", "PYTHON", "VIRTUAL_ENV", "GITHUB_", "GITLAB", "HYPOTHESIS_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("IPADLOGIN_", "PYTHON", "VIRTUAL_ENV", "GITHUB_", "GITLAB", "HYPOTHESIS_"))
+        }
         env["PATH"] = os.pathsep.join([str(self.bin), env.get("PATH", "")])
         env["XDG_CACHE_HOME"] = str(self.cache)
         return {**env, **extra}
@@ -74,8 +78,12 @@ def built() -> Dist:
     with open(out / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one builds, the others wait
         if not list(out.glob("*.whl")):
-            subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
-                           check=True, capture_output=True, timeout=600)
+            subprocess.run(
+                [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
     return Dist(next(out.glob("*.whl")), next(out.glob("*.tar.gz")))
 
 
@@ -93,8 +101,22 @@ def installed(base: Path) -> Installed:
     if base not in _installed:
         result = bare(base / "venv")
         # --no-compile: no .pyc for every file of every dependency up front (twice as fast).
-        subprocess.run([str(result.bin / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-compile", str(result.wheel)], check=True, capture_output=True, timeout=900, env=result.env())
+        subprocess.run(
+            [
+                str(result.bin / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                str(result.wheel),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+            env=result.env(),
+        )
         _installed[base] = result
     return _installed[base]
 
@@ -103,8 +125,16 @@ def git_release(base: Path, tag: str) -> Path:
     """The working tree (committed or not, ignored files left out) as a git repository with a release tag."""
     repo = base / "repository"
     if not repo.exists():
-        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                                cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+        listed = (
+            subprocess.run(
+                ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .split("\0")
+        )
         for name in filter(None, listed):
             source = ROOT / name
             if source.exists() or source.is_symlink():  # a file deleted but not yet committed is left out

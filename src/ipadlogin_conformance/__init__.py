@@ -1,11 +1,13 @@
 """A conformance suite for POST /iPadLogin, with its reference server.
 
-Data flows spec → requirement catalog → checks → pytest runner → reports:
-``openapi.yaml`` (:mod:`.spec`) and ``requirements.yaml`` (:mod:`.catalog`)
-state the contract, :mod:`.checks` judge exchanges sent by :mod:`.target`,
-the tests in :mod:`.suite` run under :mod:`.plugin`, and :mod:`.reports`
-writes what a run found. :mod:`.server` is the reference implementation,
-beside the suite and independent of it.
+Data flows spec → requirement catalog → checks → pytest runner → reports, one
+layer package each: :mod:`.contract` (openapi.yaml, requirements.yaml) states
+the contract, :mod:`.core` holds the plain data every layer passes around,
+:mod:`.checks` judge exchanges that :mod:`.client` sent, :mod:`.results` adds
+them up, the tests in :mod:`.suite` run under :mod:`.runner` (the pytest
+plugin), :mod:`.reports` writes what a run found, and :mod:`.compare` diffs two
+implementations. :mod:`.server` is the reference implementation, beside the
+layers and independent of them. docs/architecture.md draws the map.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The console tool: ``ipadlogin-conformance run | serve | requirements | replay | resend | compare | docs``.
+"""The console tool: ``ipadlogin-conformance run | serve | requirements | replay | resend | compare``.
 
 ``run`` is pytest over the packaged suite with the plugin loaded, so the
 installed tool and a clone's ``pytest`` run the very same tests with the same
@@ -13,25 +13,20 @@ import argparse
 import json
 import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .runner.console import UsageError, add_run_arguments, hypothesis_storage
 
 SUITE_PACKAGE = "ipadlogin_conformance.suite"
-PLUGIN = "ipadlogin_conformance.plugin"
+PLUGIN = "ipadlogin_conformance.runner.plugin"
 PACKAGE_DIR = Path(__file__).resolve().parent
 USAGE_ERROR = 4
 """pytest's exit status for a usage error; the tool uses it for every one."""
 DESCRIPTION = "The iPadLogin conformance suite and its reference server."
 """--help is plain text: the module docstring is reST for the next engineer, not for the terminal."""
-
-
-class UsageError(Exception):
-    """Shown as one line; exit status 4."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,31 +39,6 @@ class _Parser(argparse.ArgumentParser):
 # --- run ----------------------------------------------------------------------------------
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, only: Sequence[str] | None = None,
-                      defaults: dict[str, str] | None = None, *, environment: bool | None = None) -> argparse.ArgumentParser:
-    """The suite's options, from the one table (:data:`.settings.OPTIONS`).
-
-    ``only`` restricts them by name; ``defaults`` replaces the defaults shown (a replay records its own);
-    ``environment`` says whether the options read their environment variables (default: unless ``defaults``).
-    """
-    from .settings import OPTIONS
-
-    for option in OPTIONS:
-        if only is not None and option.name not in only:
-            continue
-        shown = (defaults or {}).get(option.name, option.default)
-        default = f" (default: {shown})" if shown and not option.is_flag else ""
-        reads_environment = defaults is None if environment is None else environment
-        env = f" [${option.env}]" if reads_environment else ""
-        kwargs: dict[str, Any] = {"dest": option.dest, "help": f"{option.help}{default}{env}"}
-        if option.is_flag:
-            kwargs["action"] = "store_true"
-        else:
-            kwargs["metavar"] = option.metavar
-        parser.add_argument(f"--{option.name}", **kwargs)
-    return parser
-
-
 def _run_parser() -> _Parser:
     parser = _Parser(
         prog="ipadlogin-conformance run",
@@ -76,10 +46,18 @@ def _run_parser() -> _Parser:
         epilog=_run_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--base-url", metavar="URL", help="the server under test; none: the embedded reference server "
-                        "[$IPADLOGIN_BASE_URL or $PYTEST_BASE_URL; two sources that disagree are an error]")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the server under test; none: the embedded reference server "
+        "[$IPADLOGIN_BASE_URL or $PYTEST_BASE_URL; two sources that disagree are an error]",
+    )
     add_run_arguments(parser)
-    parser.add_argument("--hypothesis-seed", metavar="SEED", help="seed of the generated cases (replays a run exactly) [$IPADLOGIN_SEED]")
+    parser.add_argument(
+        "--hypothesis-seed",
+        metavar="SEED",
+        help="seed of the generated cases (replays a run exactly) [$IPADLOGIN_SEED]",
+    )
     return parser
 
 
@@ -92,19 +70,25 @@ def _run_epilog() -> str:
 
     from .reports.run import EXIT_MEANINGS
 
-    also = {USAGE_ERROR: ", an unreachable --base-url or a reports dir that cannot be written",
-            int(pytest.ExitCode.NO_TESTS_COLLECTED): " (e.g. -- -k matched nothing)"}
+    also = {
+        USAGE_ERROR: ", an unreachable --base-url or a reports dir that cannot be written",
+        int(pytest.ExitCode.NO_TESTS_COLLECTED): " (e.g. -- -k matched nothing)",
+    }
     codes = "\n".join(f"  {code}  {meaning}{also.get(code, '')}" for code, meaning in EXIT_MEANINGS.items())
-    return ("Arguments after -- go to pytest unchanged, e.g. '-- -k auth', or '-- -n 2' for two worker\n"
-            f"processes, which needs pytest-xdist: {PARALLEL_EXTRA}\n\n"
-            f"Exit status (pytest's):\n{codes}")
+    return (
+        "Arguments after -- go to pytest unchanged, e.g. '-- -k auth', or '-- -n 2' for two worker\n"
+        f"processes, which needs pytest-xdist: {PARALLEL_EXTRA}\n\n"
+        f"Exit status (pytest's):\n{codes}"
+    )
 
 
 def _require_xdist_for(passthrough: Sequence[str]) -> None:
     """`-n` without pytest-xdist: say which extra brings it, not pytest's "unrecognized arguments"."""
     import importlib.util
 
-    wants = any(arg.startswith("--numprocesses") or (arg.startswith("-n") and not arg.startswith("--")) for arg in passthrough)
+    wants = any(
+        arg.startswith("--numprocesses") or (arg.startswith("-n") and not arg.startswith("--")) for arg in passthrough
+    )
     if wants and importlib.util.find_spec("xdist") is None:
         raise UsageError(f"-n needs pytest-xdist, which is not installed: {PARALLEL_EXTRA}")
 
@@ -115,7 +99,7 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     Each value is joined to its option (``--opt=value``): a value that starts
     with a dash, or names an existing path, then reaches the option it belongs to.
     """
-    from .settings import OPTIONS
+    from .core.settings import OPTIONS
 
     argv: list[str] = []
     for option in OPTIONS:
@@ -135,10 +119,10 @@ def run(argv: Sequence[str]) -> int:
     """The conformance job; pytest's exit status (see the epilog of ``run --help``)."""
     import pytest
 
-    from . import plugin
-    from .progress import Progress
-    from .settings import SettingsError, resolve
-    from .target import TargetConfig, Unreachable, require_reachable
+    from .client.target import TargetConfig, Unreachable, require_reachable
+    from .core.settings import SettingsError, resolve
+    from .runner import plugin
+    from .runner.progress import Progress
 
     ours, passthrough = _split(argv)
     args = _run_parser().parse_args(ours)
@@ -151,17 +135,29 @@ def run(argv: Sequence[str]) -> int:
         raise UsageError(str(error)) from None
     verbose = any(arg in ("-v", "-vv", "--verbose") for arg in passthrough)
     command = [
-        "--pyargs", SUITE_PACKAGE, "-p", PLUGIN,
+        "--pyargs",
+        SUITE_PACKAGE,
+        "-p",
+        PLUGIN,
         # The suite's own settings, whatever directory this runs in: no user ini, conftest or cache.
-        "-c", os.devnull, "--rootdir", str(PACKAGE_DIR), "--confcutdir", str(PACKAGE_DIR), "-p", "no:cacheprovider",
-        "-o", "junit_family=xunit1",  # as pyproject.toml's: the family whose schema has per-test <properties>
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(PACKAGE_DIR),
+        "--confcutdir",
+        str(PACKAGE_DIR),
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "junit_family=xunit1",  # as pyproject.toml's: the family whose schema has per-test <properties>
         # The suite's tests never assert; rewriting the asserts of every plugin
         # module (schemathesis, hypothesis) would cost a second at each start.
         "--assert=plain",
         # Quiet: the progress lines say it all, and its short summary replaces pytest's (-rN): pytest's names
         # each test by its path into site-packages.
         *([] if verbose else ["-q", "-rN"]),
-        *pytest_arguments(args), *passthrough,
+        *pytest_arguments(args),
+        *passthrough,
     ]
     # The plugin module goes in as an object too: registered before "-p" is read, pytest does not
     # try to rewrite it (it is imported already); xdist workers load it by "-p".
@@ -170,47 +166,11 @@ def run(argv: Sequence[str]) -> int:
         return int(pytest.main(command, plugins=plugins))
 
 
-def user_cache_dir() -> Path:
-    """The tool's folder in the user's cache directory (XDG on Linux, as pip's)."""
-    if os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "ipadlogin-conformance"
-
-
-@contextmanager
-def hypothesis_storage() -> Iterator[None]:
-    """Hypothesis's storage in the user's cache directory while the tool runs, not in the working one.
-
-    The tool runs in the user's directory and leaves only its reports there. Hypothesis
-    keeps no examples (no database), but it caches what it derives once, above all the
-    Unicode tables, whose first computation peaks at about 150 MB: a fresh folder per run
-    made every run pay it. A HYPOTHESIS_STORAGE_DIRECTORY of the user's is left alone.
-    """
-    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
-        yield
-        return
-    with ExitStack() as stack:
-        storage = user_cache_dir() / "hypothesis"
-        try:
-            storage.mkdir(parents=True, exist_ok=True)
-        except OSError:  # no writable home (some CI containers): a temporary folder, cold at every run
-            storage = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ipadlogin-hypothesis-")))
-        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(storage)
-        try:
-            yield
-        finally:
-            del os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]
-
-
 def _split(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     argv = list(argv)
     if "--" in argv:
         at = argv.index("--")
-        return argv[:at], argv[at + 1:]
+        return argv[:at], argv[at + 1 :]
     return argv, []
 
 
@@ -219,15 +179,15 @@ def _split(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def replay_command(args: argparse.Namespace) -> int:
     """Judge a cassette again and write the reports; the exit status the replayed verdicts give."""
-    from .cassette import CassetteError, read_cassette
-    from .overall import run_verdict
-    from .findings import write_findings
-    from .plugin import write_table
-    from .redaction import Redactor
-    from .reproduce import Reproduction
-    from .replay import PlainReporter, replay, run_info, settings_of, write_run_reports
+    from .core.redaction import Redactor
+    from .core.reproduce import Reproduction
+    from .core.settings import SettingsError
     from .reports import ReportsDirError
-    from .settings import SettingsError
+    from .reports.cassette import CassetteError, read_cassette
+    from .results.overall import run_verdict
+    from .runner.findings import write_findings
+    from .runner.plugin import write_table
+    from .runner.replay import PlainReporter, replay, run_info, settings_of, write_run_reports
 
     try:
         cassette = read_cassette(Path(args.cassette))
@@ -240,13 +200,23 @@ def replay_command(args: argparse.Namespace) -> int:
         written = write_run_reports(replayed, run, Path(args.cassette))
     except ReportsDirError as error:
         raise UsageError(str(error)) from None
-    write_findings(PlainReporter(), replayed.results, Reproduction.in_reports(settings.reports_dir, Path(args.cassette)),
-                   Redactor(settings.token))
-    write_table(PlainReporter(), replayed.results, settings,
-                run_verdict(replayed.results, settings.warnings_as_errors, run.incomplete_reasons))
+    write_findings(
+        PlainReporter(),
+        replayed.results,
+        Reproduction.in_reports(settings.reports_dir, Path(args.cassette)),
+        Redactor(settings.token),
+    )
+    write_table(
+        PlainReporter(),
+        replayed.results,
+        settings,
+        run_verdict(replayed.results, settings.warnings_as_errors, run.incomplete_reasons),
+    )
     changed = replayed.changed()
     if changed:
-        print("changed since the recording: " + ", ".join(f"{rid} {was} → {now}" for rid, (was, now) in changed.items()))
+        print(
+            "changed since the recording: " + ", ".join(f"{rid} {was} → {now}" for rid, (was, now) in changed.items())
+        )
     else:
         print("every verdict as recorded")
     print(f"reports: {', '.join(str(path) for path in written)}")
@@ -260,12 +230,12 @@ RESEND_OPTIONS = ("auth-token", "insecure", "ca-bundle")
 
 def resend_command(args: argparse.Namespace) -> int:
     """Send one recorded request again; 1 when the answer breaks a MUST, as a run would exit."""
-    from .cassette import CassetteError
-    from .evidence import describe_exchange, shown
-    from .progress import short_test_id
-    from .resend import ResendError, resend
-    from .settings import OPTIONS
-    from .verdict import Outcome
+    from .core.settings import OPTIONS
+    from .core.verdict import Outcome
+    from .reports.cassette import CassetteError
+    from .reports.evidence import describe_exchange, shown
+    from .runner.progress import short_test_id
+    from .runner.resend import ResendError, resend
 
     given: dict[str, Any] = {}
     for option in OPTIONS:
@@ -276,8 +246,14 @@ def resend_command(args: argparse.Namespace) -> int:
             except ValueError as error:
                 raise UsageError(f"--{option.name}={raw!r}: {error}") from None
     try:
-        resent = resend(Path(args.cassette), args.request_id, base_url=args.base_url, token=given["auth-token"],
-                        verify_tls=False if given["insecure"] else None, ca_bundle=given["ca-bundle"])
+        resent = resend(
+            Path(args.cassette),
+            args.request_id,
+            base_url=args.base_url,
+            token=given["auth-token"],
+            verify_tls=False if given["insecure"] else None,
+            ca_bundle=given["ca-bundle"],
+        )
     except (CassetteError, ResendError) as error:
         raise UsageError(str(error)) from None
     print(f"request {args.request_id} of {short_test_id(resent.test_id)}, sent again:")
@@ -295,12 +271,22 @@ def resend_command(args: argparse.Namespace) -> int:
 
 
 def requirements_command(fmt: str) -> int:
-    from .catalog import load_catalog
+    from .contract.catalog import load_catalog
 
     catalog = load_catalog()
     if fmt == "json":
-        rows = [{"id": r.id, "level": r.level.value, "area": r.area, "statement": r.statement,
-                 "should": r.should, "errata": r.errata, "seed": r.seed} for r in catalog]
+        rows = [
+            {
+                "id": r.id,
+                "level": r.level.value,
+                "area": r.area,
+                "statement": r.statement,
+                "should": r.should,
+                "errata": r.errata,
+                "seed": r.seed,
+            }
+            for r in catalog
+        ]
         print(json.dumps({"version": catalog.version, "requirements": rows}, ensure_ascii=False, indent=2))
     elif fmt == "markdown":
         print("| ID | level | area | requirement |\n|---|---|---|---|")
@@ -314,19 +300,23 @@ def requirements_command(fmt: str) -> int:
 
 
 def version_text() -> str:
-    from .catalog import load_catalog
-    from .spec import spec_sha256, spec_version
+    from .contract.catalog import load_catalog
+    from .contract.spec import spec_sha256, spec_version
 
     catalog = load_catalog()
-    return (f"ipadlogin-conformance {__version__} · spec (openapi.yaml) {spec_version()} sha256 {spec_sha256()[:12]}"
-            f" · catalog version {catalog.version} ({len(catalog)} requirements)")
+    return (
+        f"ipadlogin-conformance {__version__} · spec (openapi.yaml) {spec_version()} sha256 {spec_sha256()[:12]}"
+        f" · catalog version {catalog.version} ({len(catalog)} requirements)"
+    )
 
 
 class _Version(argparse.Action):
     """--version, computed only when asked (it reads the spec)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print suite, spec and catalog versions")
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print suite, spec and catalog versions"
+        )
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
         print(version_text())
@@ -340,27 +330,42 @@ def build_parser() -> _Parser:
     parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     commands.add_parser("run", help="run the conformance suite (options: run --help)", add_help=False)
-    add_serve_arguments(commands.add_parser("serve", help="start the reference server (--fault NAME breaks one requirement)"))
+    add_serve_arguments(
+        commands.add_parser("serve", help="start the reference server (--fault NAME breaks one requirement)")
+    )
     listing = commands.add_parser("requirements", help="print the requirement catalog")
     listing.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     again = commands.add_parser("replay", help="judge a saved cassette (reports/exchanges.har) again, offline")
     again.add_argument("cassette", metavar="CASSETTE", help="a HAR file written by a run")
-    from .replay import REPLAY_OPTIONS
+    from .runner.replay import REPLAY_OPTIONS
 
-    add_run_arguments(again, only=REPLAY_OPTIONS, defaults={
-        "profile": "as recorded", "latency-budget": "as recorded", "reports-dir": "replay/ beside the cassette"})
+    add_run_arguments(
+        again,
+        only=REPLAY_OPTIONS,
+        defaults={
+            "profile": "as recorded",
+            "latency-budget": "as recorded",
+            "reports-dir": "replay/ beside the cassette",
+        },
+    )
     from .compare.command import add_compare_arguments
 
-    add_compare_arguments(commands.add_parser("compare", help="send the suite's requests to two implementations (or re-send a cassette) and diff the answers"))
-    resending = commands.add_parser("resend", help="send one recorded request again and judge the answer (no POSIX shell needed)",
-                                description="Send one request of a cassette again, byte for byte, and judge the answer as the run did. "
-                                "The reports name each request's id (\"or: ipadlogin-conformance resend ...\").")
+    add_compare_arguments(
+        commands.add_parser(
+            "compare",
+            help="send the suite's requests to two implementations (or re-send a cassette) and diff the answers",
+        )
+    )
+    resending = commands.add_parser(
+        "resend",
+        help="send one recorded request again and judge the answer (no POSIX shell needed)",
+        description="Send one request of a cassette again, byte for byte, and judge the answer as the run did. "
+        'The reports name each request\'s id ("or: ipadlogin-conformance resend ...").',
+    )
     resending.add_argument("cassette", metavar="CASSETTE", help="a HAR file written by a run (reports/exchanges.har)")
     resending.add_argument("request_id", metavar="ID", help="the request's id, as the reports print it")
     resending.add_argument("--base-url", metavar="URL", help="send it to this server instead (the path is kept)")
     add_run_arguments(resending, only=RESEND_OPTIONS)
-    docs = commands.add_parser("docs", help="generate documentation")
-    docs.add_argument("document", choices=("vendors",), help="vendors: the vendor guide (docs/vendors.md)")
     return parser
 
 
@@ -382,15 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .compare.command import compare_command
 
             return compare_command(args)
-        if args.command == "resend":
-            return resend_command(args)
-        from .vendor_docs import vendor_guide
-
-        notes: list[str] = []
-        sys.stdout.write(vendor_guide(notes))
-        for note in notes:
-            print(f"note: {note}", file=sys.stderr)
-        return 0
+        return resend_command(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR

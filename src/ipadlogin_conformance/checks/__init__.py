@@ -1,7 +1,7 @@
 """The checks: one function per requirement, each judging an Exchange.
 
 Checks know nothing of pytest or of the HTTP client: they take plain data
-(:class:`~ipadlogin_conformance.exchange.Exchange`) and return findings, so the
+(:class:`~ipadlogin_conformance.core.exchange.Exchange`) and return findings, so the
 same functions judge a live response, a replayed cassette and a fault.
 :func:`judge_login` applies every check that fits one call of POST /iPadLogin.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..exchange import Exchange
-from ..verdict import Finding
+from ..core.exchange import Exchange
+from ..core.policy import Expect, Policy, Profile
+from ..core.verdict import Finding
 from .decision import expected_outcome
 from .envelope import Decision, Envelope, judge_envelope, read_envelope
 from .method import other_method_refused
-from .policy import Expect, Policy, Profile
 from .qr import qr_image_decodes
 from .timing import answered_in_time, latency_within_budget, p95
 from .transport import broken_answer, unanswered

@@ -6,10 +6,10 @@ carried it is the envelope checks' business.
 
 from __future__ import annotations
 
-from ..exchange import Exchange, excerpt
-from ..verdict import Finding, passed, violated
+from ..core.exchange import Exchange, excerpt
+from ..core.policy import Expect
+from ..core.verdict import Finding, passed, violated
 from .envelope import Decision, Envelope
-from .policy import Expect
 
 
 def expected_outcome(exchange: Exchange, envelope: Envelope, expect: Expect, requirement_id: str) -> Finding:
@@ -24,7 +24,9 @@ def expected_outcome(exchange: Exchange, envelope: Envelope, expect: Expect, req
     if expect in (Expect.SUCCESS, Expect.SHOULD_SUCCEED):
         if envelope.decision is Decision.ACCEPTED:
             return passed(requirement_id, exchange)
-        return violated(requirement_id, f"expected a success, got {_describe(exchange, envelope)}", exchange, should_clause=should)
+        return violated(
+            requirement_id, f"expected a success, got {_describe(exchange, envelope)}", exchange, should_clause=should
+        )
     if response.status >= 500:
         return violated(requirement_id, f"expected {_wanted(expect)}, got {_describe(exchange, envelope)}", exchange)
     if expect is Expect.FAILURE and envelope.decision is Decision.ACCEPTED:

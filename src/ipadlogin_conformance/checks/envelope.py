@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import spec
-from ..exchange import ErrorKind, Exchange, excerpt, header
-from ..verdict import Finding, passed, violated
-from .policy import Profile
+from ..contract import spec
+from ..core.exchange import ErrorKind, Exchange, excerpt, header
+from ..core.policy import Profile
+from ..core.verdict import Finding, passed, violated
 
 SUCCESS_CODE = "1000"
 DOCUMENTED_FAILURE_CODES = ("1001", "10001")
@@ -89,10 +89,24 @@ def _accept_errata(body: dict[str, Any], exchange: Exchange) -> tuple[dict[str, 
     errata = []
     if isinstance(body.get("code"), int) and not isinstance(body["code"], bool):
         body["code"] = str(body["code"])
-        errata.append(violated("ENV-3", "erratum accepted (lenient): code is an integer, as the table types it", exchange, should_clause=True))
+        errata.append(
+            violated(
+                "ENV-3",
+                "erratum accepted (lenient): code is an integer, as the table types it",
+                exchange,
+                should_clause=True,
+            )
+        )
     if "message" not in body and "msg" in body:
         body["message"] = body.pop("msg")
-        errata.append(violated("ENV-2", "erratum accepted (lenient): the message field is msg, as the table names it", exchange, should_clause=True))
+        errata.append(
+            violated(
+                "ENV-2",
+                "erratum accepted (lenient): the message field is msg, as the table names it",
+                exchange,
+                should_clause=True,
+            )
+        )
     return body, errata
 
 
@@ -137,7 +151,12 @@ def envelope_matches_schema(exchange: Exchange, envelope: Envelope) -> list[Find
             broken.setdefault(requirement_id, []).append(f"{error.json_path}: {error.message}")
             should_only[requirement_id] = should_only.get(requirement_id, True) and spec.is_should_clause(error)
     findings = [
-        violated(rid, f"{'; '.join(broken[rid])} (schema {component} of openapi.yaml)", exchange, should_clause=should_only[rid])
+        violated(
+            rid,
+            f"{'; '.join(broken[rid])} (schema {component} of openapi.yaml)",
+            exchange,
+            should_clause=should_only[rid],
+        )
         for rid in broken
     ]
     findings += [passed(rid, exchange) for rid in spec.requirements_in(component) if rid not in broken]
@@ -161,7 +180,9 @@ def failure_carries_no_success_payload(exchange: Exchange, envelope: Envelope) -
     data = envelope.body.get("data")
     leaked = [key for key in ("wId", "qrCodeUrl") if isinstance(data, dict) and key in data]
     if leaked:
-        return violated("ENV-7", f"failure (code {envelope.body.get('code')!r}) carries {', '.join(leaked)} in data", exchange)
+        return violated(
+            "ENV-7", f"failure (code {envelope.body.get('code')!r}) carries {', '.join(leaked)} in data", exchange
+        )
     return passed("ENV-7", exchange)
 
 
@@ -175,7 +196,12 @@ def status_fits_outcome(exchange: Exchange, envelope: Envelope) -> Finding:
             return violated("ENV-8", f"a success answered with HTTP {status}, not 200", exchange)
         return passed("ENV-8", exchange)
     if status != 200:
-        return violated("ENV-8", f"a failure answered with HTTP {status}; the API reports failures in a 200 body", exchange, should_clause=True)
+        return violated(
+            "ENV-8",
+            f"a failure answered with HTTP {status}; the API reports failures in a 200 body",
+            exchange,
+            should_clause=True,
+        )
     return passed("ENV-8", exchange)
 
 
@@ -193,5 +219,8 @@ def judge_envelope(exchange: Exchange, envelope: Envelope) -> list[Finding]:
         return findings
     findings += envelope_matches_schema(exchange, envelope)
     if envelope.decision is Decision.REJECTED:
-        findings += [failure_code_documented(exchange, envelope), failure_carries_no_success_payload(exchange, envelope)]
+        findings += [
+            failure_code_documented(exchange, envelope),
+            failure_carries_no_success_payload(exchange, envelope),
+        ]
     return findings

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..exchange import Exchange
-from ..verdict import Finding, passed, violated
+from ..core.exchange import Exchange
+from ..core.verdict import Finding, passed, violated
 from .envelope import Decision, read_envelope
 
 

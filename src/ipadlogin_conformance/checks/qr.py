@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from ..exchange import ErrorKind, Exchange, header
-from ..verdict import Finding, Outcome, not_verified, violated
+from ..core.exchange import ErrorKind, Exchange, header
+from ..core.verdict import Finding, Outcome, not_verified, violated
 
 MAX_PIXEL_BYTES = 16 * 1024 * 1024
 """Width × height × channels an image may have, read from its header before anything is decoded: a QR
@@ -36,7 +36,9 @@ def qr_image_decodes(exchange: Exchange, *, unreachable: bool = False, api_host:
         return violated("DATA-3", f"GET qrCodeUrl answered HTTP {response.status}", exchange)
     content_type = (header(response.headers, "content-type") or "").split(";")[0].strip().lower()
     if content_type != "image/png":
-        return violated("DATA-3", f"GET qrCodeUrl answered Content-Type {content_type or 'missing'!r}, not image/png", exchange)
+        return violated(
+            "DATA-3", f"GET qrCodeUrl answered Content-Type {content_type or 'missing'!r}, not image/png", exchange
+        )
     if response.truncated:
         return violated("DATA-3", "the QR image is larger than the suite reads", exchange)
     oversized = _oversized(response.body)
@@ -68,8 +70,10 @@ def _oversized(png: bytes) -> str | None:
         return None  # not an image: _decode_qr says so
     if width * height * channels <= MAX_PIXEL_BYTES:
         return None
-    return (f"the image at qrCodeUrl is {width} × {height} pixels of {channels} channel(s), more than the "
-            f"{MAX_PIXEL_BYTES >> 20} MiB the suite decodes (a QR code needs far less)")
+    return (
+        f"the image at qrCodeUrl is {width} × {height} pixels of {channels} channel(s), more than the "
+        f"{MAX_PIXEL_BYTES >> 20} MiB the suite decodes (a QR code needs far less)"
+    )
 
 
 def _decode_qr(png: bytes) -> str | None:

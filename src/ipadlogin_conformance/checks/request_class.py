@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .policy import Expect
+from ..core.policy import Expect
 
 LATER_REVISION_FIELDS = frozenset({"proxy", "proxyIp", "proxyUser", "proxyPassword"})
 """Fields a later revision of the page added with types of its own: a server

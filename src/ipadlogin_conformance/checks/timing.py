@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..exchange import Exchange
-from ..verdict import Finding, Outcome, passed, violated
-from .policy import Policy
+from ..core.exchange import Exchange
+from ..core.policy import Policy
+from ..core.verdict import Finding, Outcome, passed, violated
 
 
 def answered_in_time(exchange: Exchange, policy: Policy) -> Finding:
     """TIME-1: an answer within the request timeout."""
     if exchange.timed_out:
-        return violated("TIME-1", f"no complete answer within the {policy.request_timeout_s:g} s request timeout", exchange)
+        return violated(
+            "TIME-1", f"no complete answer within the {policy.request_timeout_s:g} s request timeout", exchange
+        )
     return passed("TIME-1", exchange)
 
 

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..exchange import Exchange
-from ..verdict import Finding, violated
-from .policy import Expect, Policy
+from ..core.exchange import Exchange
+from ..core.policy import Expect, Policy
+from ..core.verdict import Finding, violated
 from .timing import answered_in_time
 
 
 def unanswered(exchange: Exchange, expect: Expect, requirement_ids: Iterable[str], policy: Policy) -> list[Finding]:
     """The findings of a POST /iPadLogin that got no HTTP answer."""
     what = exchange.error or "no answer"
-    findings = [answered_in_time(exchange, policy) if exchange.timed_out else violated("ENV-1", f"no HTTP answer: {what}", exchange)]
+    findings = [
+        answered_in_time(exchange, policy)
+        if exchange.timed_out
+        else violated("ENV-1", f"no HTTP answer: {what}", exchange)
+    ]
     if expect is Expect.ANSWER:
         findings += [violated(rid, f"no answer: {what}", exchange) for rid in requirement_ids]
     return findings

@@ -6,8 +6,8 @@ Two forms:
 - ``compare CASSETTE --against URL``: the requests of a recorded run (its
   ``exchanges.har``) are re-sent to URL, and the recording is the OLD side.
 
-The suite's options come from the one table (:data:`~ipadlogin_conformance.settings.OPTIONS`)
-and are resolved per live side by :func:`~ipadlogin_conformance.settings.resolve`, so each
+The suite's options come from the one table (:data:`~ipadlogin_conformance.core.settings.OPTIONS`)
+and are resolved per live side by :func:`~ipadlogin_conformance.core.settings.resolve`, so each
 side has its own settings (URL, token) and its own rate cap and success budget. Exit
 status: 0 same, 1 different or incomplete, 4 usage error (one line).
 """
@@ -23,17 +23,29 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cli import UsageError, add_run_arguments, hypothesis_storage
-from ..redaction import Redactor
+from ..core.redaction import Redactor
+from ..runner.console import UsageError, add_run_arguments, hypothesis_storage
 from .diff import KINDS
 
 if TYPE_CHECKING:  # imported where used: `ipadlogin-conformance --help` needs none of them
-    from ..settings import Settings
-    from ..target import Target
+    from ..client.target import Target
+    from ..core.settings import Settings
     from .recording import Recording
 
-COMPARE_OPTIONS = ("auth-token", "profile", "warnings-as-errors", "known-wcid", "request-timeout", "latency-budget",
-                   "examples", "rate-limit", "success-budget", "insecure", "ca-bundle", "reports-dir")
+COMPARE_OPTIONS = (
+    "auth-token",
+    "profile",
+    "warnings-as-errors",
+    "known-wcid",
+    "request-timeout",
+    "latency-budget",
+    "examples",
+    "rate-limit",
+    "success-budget",
+    "insecure",
+    "ca-bundle",
+    "reports-dir",
+)
 """The suite's options that mean something to a comparison (each side gets them; the token is NEW's)."""
 AGAINST_ENV = "IPADLOGIN_AGAINST"
 AGAINST_TOKEN_ENV = "IPADLOGIN_AGAINST_TOKEN"
@@ -55,30 +67,51 @@ class Plan:
 def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     from .requests import COMPARE_EXAMPLES, COMPARE_SEED
 
-    parser.description = ("Send the suite's requests to two implementations of POST /iPadLogin (or re-send a recorded run) "
-                          "and report every difference a client could notice. Each target gets its own --rate-limit and --success-budget.")
-    parser.epilog = ("Exit status: 0 no difference, 1 a difference (or requests that could not be compared), 4 usage error. "
-                     f"Kinds of difference: {', '.join(KINDS)}.")
-    parser.add_argument("cassette", nargs="?", metavar="CASSETTE",
-                        help="a HAR file written by a run (reports/exchanges.har): re-send its requests to --against and diff against the recording")
+    parser.description = (
+        "Send the suite's requests to two implementations of POST /iPadLogin (or re-send a recorded run) "
+        "and report every difference a client could notice. Each target gets its own --rate-limit and --success-budget."
+    )
+    parser.epilog = (
+        "Exit status: 0 no difference, 1 a difference (or requests that could not be compared), 4 usage error. "
+        f"Kinds of difference: {', '.join(KINDS)}."
+    )
+    parser.add_argument(
+        "cassette",
+        nargs="?",
+        metavar="CASSETTE",
+        help="a HAR file written by a run (reports/exchanges.har): re-send its requests to --against and diff against the recording",
+    )
     parser.add_argument("--base-url", metavar="URL", help="NEW: the implementation under test [$IPADLOGIN_BASE_URL]")
-    parser.add_argument("--against", metavar="URL",
-                        help=f"OLD: the implementation to compare with; with a CASSETTE, the target its requests are re-sent to [${AGAINST_ENV}]")
-    parser.add_argument("--against-token", metavar="TOKEN",
-                        help=f"token of the --against target (default: the --auth-token; never written anywhere) [${AGAINST_TOKEN_ENV}]")
-    parser.add_argument("--ignore", metavar="KIND", action="append",
-                        help=f"a kind of difference the team accepts, repeatable or comma-separated: {', '.join(KINDS)} [${IGNORE_ENV}]")
+    parser.add_argument(
+        "--against",
+        metavar="URL",
+        help=f"OLD: the implementation to compare with; with a CASSETTE, the target its requests are re-sent to [${AGAINST_ENV}]",
+    )
+    parser.add_argument(
+        "--against-token",
+        metavar="TOKEN",
+        help=f"token of the --against target (default: the --auth-token; never written anywhere) [${AGAINST_TOKEN_ENV}]",
+    )
+    parser.add_argument(
+        "--ignore",
+        metavar="KIND",
+        action="append",
+        help=f"a kind of difference the team accepts, repeatable or comma-separated: {', '.join(KINDS)} [${IGNORE_ENV}]",
+    )
     add_run_arguments(parser, only=COMPARE_OPTIONS, defaults={"examples": str(COMPARE_EXAMPLES)}, environment=True)
-    parser.add_argument("--hypothesis-seed", metavar="SEED",
-                        help=f"seed of the generated cases (default: {COMPARE_SEED}, the same every time) [$IPADLOGIN_SEED]")
+    parser.add_argument(
+        "--hypothesis-seed",
+        metavar="SEED",
+        help=f"seed of the generated cases (default: {COMPARE_SEED}, the same every time) [$IPADLOGIN_SEED]",
+    )
 
 
 def compare_command(args: argparse.Namespace, environ: dict[str, str] | None = None) -> int:
     """Run the comparison, write compare.json and compare.html, print the table; the exit status."""
-    from ..cassette import CassetteError
+    from ..client.target import Unreachable
+    from ..core.settings import SettingsError
     from ..reports import ReportsDirError, prepare_reports_dir
-    from ..settings import SettingsError
-    from ..target import Unreachable
+    from ..reports.cassette import CassetteError
 
     environ = dict(os.environ if environ is None else environ)
     ignored = _ignored(args.ignore, environ.get(IGNORE_ENV))
@@ -92,7 +125,9 @@ def compare_command(args: argparse.Namespace, environ: dict[str, str] | None = N
 
 
 def _ignored(given: list[str] | None, from_env: str | None) -> frozenset[str]:
-    names = [name.strip() for item in (given or ([from_env] if from_env else [])) for name in item.split(",") if name.strip()]
+    names = [
+        name.strip() for item in (given or ([from_env] if from_env else [])) for name in item.split(",") if name.strip()
+    ]
     unknown = [name for name in names if name not in KINDS]
     if unknown:
         raise UsageError(f"--ignore {', '.join(unknown)}: not a kind of difference (one of {', '.join(KINDS)})")
@@ -101,8 +136,8 @@ def _ignored(given: list[str] | None, from_env: str | None) -> frozenset[str]:
 
 def _plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
     """Each live side's settings, resolved through the suite's one table and reachable, or the recording."""
-    from ..settings import BASE_URL_ENVS, SettingsError, resolve
-    from ..target import TargetConfig, require_reachable
+    from ..client.target import TargetConfig, require_reachable
+    from ..core.settings import BASE_URL_ENVS, SettingsError, resolve
     from .recording import read_recording
     from .requests import COMPARE_EXAMPLES, COMPARE_SEED
 
@@ -112,7 +147,9 @@ def _plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
     environ = {key: value for key, value in environ.items() if key not in BASE_URL_ENVS}
     against = args.against or environ.get(AGAINST_ENV)
     if not against:
-        raise UsageError("compare needs --against URL: `compare --base-url NEW --against OLD` or `compare CASSETTE --against URL`")
+        raise UsageError(
+            "compare needs --against URL: `compare --base-url NEW --against OLD` or `compare CASSETTE --against URL`"
+        )
     if args.cassette and args.base_url:
         raise UsageError("with a CASSETTE, --against names the target its requests are re-sent to: give no --base-url")
     new_url = against if args.cassette else args.base_url or given_base_url
@@ -155,17 +192,39 @@ def _compare(plan: Plan, ignored: frozenset[str]) -> int:
     else:
         requests, notes = suite_requests(examples=new.examples, seed=new.seed, known_wcid=new.known_wcid), []
     with ExitStack() as targets:
-        new_side = Side(NEW, new.base_url, new.policy, new.warnings_as_errors, target=targets.enter_context(_target(new)))
+        new_side = Side(
+            NEW, new.base_url, new.policy, new.warnings_as_errors, target=targets.enter_context(_target(new))
+        )
         if plan.old is not None:
-            old_side = Side(OLD, plan.old.base_url, new.policy, new.warnings_as_errors, target=targets.enter_context(_target(plan.old)))
+            old_side = Side(
+                OLD,
+                plan.old.base_url,
+                new.policy,
+                new.warnings_as_errors,
+                target=targets.enter_context(_target(plan.old)),
+            )
         else:
             old_side = Side(OLD, str(recording.path), new.policy, new.warnings_as_errors, recorded=recording.answers)
-        print(f"compare: {len(requests)} requests to NEW {new.base_url} and OLD {old_side.where}", file=sys.stderr, flush=True)
+        print(
+            f"compare: {len(requests)} requests to NEW {new.base_url} and OLD {old_side.where}",
+            file=sys.stderr,
+            flush=True,
+        )
         run = run_comparison(requests, old_side, new_side, _progress if sys.stderr.isatty() else None)
-    summary = build_summary(run, ignored=ignored, notes=notes, settings={
-        "examples": new.examples, "seed": new.seed, "rate_limit_per_s": new.rate_limit, "success_budget": new.success_budget,
-        "request_timeout_s": new.request_timeout_s, "profile": new.profile.value, "warnings_as_errors": new.warnings_as_errors,
-    })
+    summary = build_summary(
+        run,
+        ignored=ignored,
+        notes=notes,
+        settings={
+            "examples": new.examples,
+            "seed": new.seed,
+            "rate_limit_per_s": new.rate_limit,
+            "success_budget": new.success_budget,
+            "request_timeout_s": new.request_timeout_s,
+            "profile": new.profile.value,
+            "warnings_as_errors": new.warnings_as_errors,
+        },
+    )
     scrub = _scrubber(plan)
     written = []
     for name, text in ((COMPARE_JSON, to_json(summary)), (COMPARE_HTML, render_html(summary))):
@@ -179,8 +238,8 @@ def _compare(plan: Plan, ignored: frozenset[str]) -> int:
 
 def _target(settings: Settings) -> Target:
     """A side's client: its own TargetConfig and its own Budget (rate cap, success budget)."""
-    from ..budget import Budget
-    from ..target import Target, TargetConfig
+    from ..client.budget import Budget
+    from ..client.target import Target, TargetConfig
 
     config = TargetConfig.for_settings(settings, settings.base_url, settings.token)
     return Target(config, Budget(settings.rate_limit, settings.success_budget))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ..checks import p95
-from ..verdict import Outcome
+from ..core.verdict import Outcome
 from .shape import ACCEPTED, CRASHED, NO_ANSWER, ROOT, SERVED, Shape
 
 T = TypeVar("T")
@@ -123,8 +123,13 @@ def _differences(old: Shape, new: Shape) -> list[Difference]:
         found.append(Difference("shape", _paths(old_structure - new_structure), _paths(new_structure - old_structure)))
     changed = _changed_values(old, new)
     if changed:
-        found.append(Difference("value", "; ".join(f"{path} {was}" for path, was, _ in changed),
-                                "; ".join(f"{path} {now}" for path, _, now in changed)))
+        found.append(
+            Difference(
+                "value",
+                "; ".join(f"{path} {was}" for path, was, _ in changed),
+                "; ".join(f"{path} {now}" for path, _, now in changed),
+            )
+        )
     return found
 
 
@@ -138,6 +143,7 @@ def _paths(entries: set[tuple[str, str]]) -> str:
 
 def _changed_values(old: Shape, new: Shape) -> list[tuple[str, str, str]]:
     """(path, OLD's values, NEW's values) where a path both have holds other values."""
+
     def by_path(shape: Shape) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for path, value in shape.values:
@@ -145,8 +151,11 @@ def _changed_values(old: Shape, new: Shape) -> list[tuple[str, str, str]]:
         return found
 
     before, after = by_path(old), by_path(new)
-    return [(path, " | ".join(before[path]), " | ".join(after[path]))
-            for path in sorted(before.keys() & after.keys()) if before[path] != after[path]]
+    return [
+        (path, " | ".join(before[path]), " | ".join(after[path]))
+        for path in sorted(before.keys() & after.keys())
+        if before[path] != after[path]
+    ]
 
 
 def latency_difference(old_ms: Sequence[float], new_ms: Sequence[float]) -> Difference | None:
@@ -174,8 +183,11 @@ def verdict_differences(old: dict[str, str], new: dict[str, str]) -> list[tuple[
 
     "not run" on one side (it stopped, or could not make the request) is told by the requests not compared.
     """
-    return [(rid, Difference("verdict", old[rid], new[rid]))
-            for rid in old if rid in new and old[rid] != new[rid] and NOT_RUN not in (old[rid], new[rid])]
+    return [
+        (rid, Difference("verdict", old[rid], new[rid]))
+        for rid in old
+        if rid in new and old[rid] != new[rid] and NOT_RUN not in (old[rid], new[rid])
+    ]
 
 
 def group(items: Iterable[tuple[Sequence[str], str, Difference]]) -> list[Group]:

@@ -28,5 +28,11 @@ def _template() -> str:
 
 def render_html(summary: dict[str, Any]) -> str:
     groups = [(group, differences_of(summary, group)[:EXAMPLES_PER_GROUP]) for group in summary["groups"]]
-    return render_page(_template(), s=summary, groups=groups, headline_css=HEADLINE_CSS[summary["result"]],
-                       examples_per_group=EXAMPLES_PER_GROUP, CURL_INLINE=CURL_INLINE)
+    return render_page(
+        _template(),
+        s=summary,
+        groups=groups,
+        headline_css=HEADLINE_CSS[summary["result"]],
+        examples_per_group=EXAMPLES_PER_GROUP,
+        CURL_INLINE=CURL_INLINE,
+    )

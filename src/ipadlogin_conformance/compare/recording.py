@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..cassette import RecordedEntry, read_cassette
-from ..catalog import load_catalog
 from ..checks import Expect
-from ..exchange import Exchange, header
-from ..generation import expectation
-from ..judgement import Judgement, label_login, label_other_method, label_qr
-from ..redaction import PLACEHOLDER
-from ..spec import spec_sha256, spec_version
+from ..client.target import VALID_TOKEN, Target
+from ..contract.catalog import load_catalog
+from ..contract.spec import spec_sha256, spec_version
+from ..core.exchange import Exchange, header
+from ..core.redaction import PLACEHOLDER
+from ..reports.cassette import RecordedEntry, read_cassette
+from ..results.judgement import Judgement, label_login, label_other_method, label_qr
 from ..suite.cases import load_cases
-from ..suite.test_qr import qr_code_url
-from ..target import VALID_TOKEN, Target
+from ..suite.generation import expectation
+from ..suite.probes import qr_code_url
 from .requests import ComparedRequest, numbered
 
 _TEST_ID = re.compile(r"::(?P<function>[^\[]+)(\[(?P<parameter>.*)\])?$")
@@ -50,7 +50,11 @@ def read_recording(path: Path) -> Recording:
     """The requests and answers of a cassette (raises CassetteError for a file that is not one)."""
     cassette = read_cassette(path)
     notes = version_notes(cassette.run)
-    entries = [entry for entry in cassette.entries if entry.exchange.labels.get("judgement") in {kind.value for kind in Judgement}]
+    entries = [
+        entry
+        for entry in cassette.entries
+        if entry.exchange.labels.get("judgement") in {kind.value for kind in Judgement}
+    ]
     ids = numbered(_name(entry.test_id) for entry in entries)
     requests, answers = [], {}
     dropped: set[str] = set()
@@ -71,20 +75,28 @@ def read_recording(path: Path) -> Recording:
         requests.append(ComparedRequest(request_id, requirements, f"recorded by {entry.test_id}", send))
         answers[request_id] = exchange
     if dropped:
-        notes.append(f"requirement IDs unknown to today's catalog were dropped from the recorded labels: {', '.join(sorted(dropped))}")
+        notes.append(
+            f"requirement IDs unknown to today's catalog were dropped from the recorded labels: {', '.join(sorted(dropped))}"
+        )
     return Recording(Path(path), requests, answers, notes)
 
 
 def version_notes(run: dict[str, Any]) -> list[str]:
     """What differs between the versions that recorded the cassette and today's."""
     spec = run.get("spec") or {}
-    recorded = (f"spec {spec.get('version')} (sha256 {str(spec.get('sha256'))[:12]}), catalog v{run.get('catalog')}, "
-                f"suite {run.get('suite')}")
-    today = f"spec {spec_version()} (sha256 {spec_sha256()[:12]}), catalog v{load_catalog().version}, suite {__version__}"
+    recorded = (
+        f"spec {spec.get('version')} (sha256 {str(spec.get('sha256'))[:12]}), catalog v{run.get('catalog')}, "
+        f"suite {run.get('suite')}"
+    )
+    today = (
+        f"spec {spec_version()} (sha256 {spec_sha256()[:12]}), catalog v{load_catalog().version}, suite {__version__}"
+    )
     if recorded == today:
         return []
-    return [f"the cassette was recorded with {recorded}; this is {today}: its requests are re-sent as recorded "
-            "and both sides are judged by today's contract"]
+    return [
+        f"the cassette was recorded with {recorded}; this is {today}: its requests are re-sent as recorded "
+        "and both sides are judged by today's contract"
+    ]
 
 
 def _name(test_id: str) -> str:

@@ -4,7 +4,7 @@ The same list goes to both targets: the hand-written cases of
 ``suite/cases.yaml``, the other methods (METH-1), the QR fetch, the re-login
 of ``--known-wcid`` (all through :func:`~ipadlogin_conformance.suite.probes.probes`)
 and the property tests' generated cases for a fixed seed
-(:func:`~ipadlogin_conformance.generation.generated_requests`). Against a live
+(:func:`~ipadlogin_conformance.suite.generation.generated_requests`). Against a live
 target the suite generates only cases that must fail (its politeness rule),
 so a comparison does too.
 """
@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from ..exchange import Exchange
-from ..generation import GeneratedRequest, generated_requests, send
-from ..judgement import label_login
+from ..client.target import Target
+from ..core.exchange import Exchange
+from ..results.judgement import label_login
+from ..suite.generation import GeneratedRequest, generated_requests, send
 from ..suite.probes import probes
-from ..target import Target
 
 COMPARE_SEED = 20240601
 """The generated cases' seed unless --hypothesis-seed says otherwise: a comparison is the same every time."""
@@ -43,9 +43,13 @@ class ComparedRequest:
 
 def suite_requests(*, examples: int, seed: int, known_wcid: str | None) -> list[ComparedRequest]:
     """The suite's requests for a comparison of two live targets."""
-    found = [ComparedRequest(probe.key, probe.requirements, probe.description, probe.send) for probe in probes(known_wcid)]
-    found += [ComparedRequest(f"generated-{number}", request.requirements, _describe(request), _sender(request))
-              for number, request in enumerate(_generated(examples, seed), 1)]
+    found = [
+        ComparedRequest(probe.key, probe.requirements, probe.description, probe.send) for probe in probes(known_wcid)
+    ]
+    found += [
+        ComparedRequest(f"generated-{number}", request.requirements, _describe(request), _sender(request))
+        for number, request in enumerate(_generated(examples, seed), 1)
+    ]
     return found
 
 

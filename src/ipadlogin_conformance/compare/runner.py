@@ -1,15 +1,15 @@
 """Sends each request to both sides, judges every answer against the contract, pairs the answers.
 
 The requests go out interleaved (OLD's answer to a request, then NEW's), each
-side through its own :class:`~ipadlogin_conformance.target.Target` with its
+side through its own :class:`~ipadlogin_conformance.client.target.Target` with its
 own rate cap and success budget, so both are paced at once and both see the
 same moment of the run. A recorded side answers from the cassette. A side
 whose budget is spent, or that stalled (an answer did not come within the
-request timeout: :class:`~ipadlogin_conformance.target.TargetStalled`), stops
+request timeout: :class:`~ipadlogin_conformance.client.target.TargetStalled`), stops
 sending, as a suite run does; the requests it did not answer are not compared,
 and the comparison says which.
 
-Every answer is judged as a run judges it (:func:`~ipadlogin_conformance.judgement.judge_into`),
+Every answer is judged as a run judges it (:func:`~ipadlogin_conformance.results.judgement.judge_into`),
 so each side also gets its contract verdict per requirement.
 """
 
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 
-from ..budget import BudgetExhausted, BudgetUsage
 from ..checks import Policy
-from ..exchange import Exchange
-from ..judgement import judge_into
-from ..overall import run_verdict
-from ..results import RunResults, TestRecord
-from ..target import Target
+from ..client.budget import BudgetExhausted, BudgetUsage
+from ..client.target import Target
+from ..core.exchange import Exchange
+from ..results.judgement import judge_into
+from ..results.overall import run_verdict
+from ..results.records import RunResults, TestRecord
 from .diff import Difference, diff_answers
 from .requests import ComparedRequest
 from .shape import Shape, shape_of
@@ -69,14 +69,24 @@ class Pair:
 
     @property
     def why_not_compared(self) -> str:
-        return "; ".join(f"{label} {answer.not_sent}" for label, answer in ((OLD, self.old), (NEW, self.new)) if answer.not_sent)
+        return "; ".join(
+            f"{label} {answer.not_sent}" for label, answer in ((OLD, self.old), (NEW, self.new)) if answer.not_sent
+        )
 
 
 class Side:
     """One side of a comparison: a live target, or a recording; judges what it answers."""
 
-    def __init__(self, label: str, where: str, policy: Policy, warnings_as_errors: bool, *,
-                 target: Target | None = None, recorded: Mapping[str, Exchange] | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        where: str,
+        policy: Policy,
+        warnings_as_errors: bool,
+        *,
+        target: Target | None = None,
+        recorded: Mapping[str, Exchange] | None = None,
+    ) -> None:
         self.label = label
         self.where = where
         self.policy = policy
@@ -140,8 +150,9 @@ class Run:
     finished: datetime
 
 
-def run_comparison(requests: Sequence[ComparedRequest], old: Side, new: Side,
-                   progress: Callable[[int, int], None] | None = None) -> Run:
+def run_comparison(
+    requests: Sequence[ComparedRequest], old: Side, new: Side, progress: Callable[[int, int], None] | None = None
+) -> Run:
     """Every request to OLD, then to NEW, in order; the answers paired and diffed (latency aside)."""
     started = now()
     pairs = []

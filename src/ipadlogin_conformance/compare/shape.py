@@ -7,7 +7,7 @@ only (and a ``qrCodeUrl`` by its form: scheme, whether it is on the target's
 own host, its query parameter names), so that two runs of one build have the
 same shape and any difference left is one a client could notice.
 
-Pure functions over an :class:`~ipadlogin_conformance.exchange.Exchange`:
+Pure functions over an :class:`~ipadlogin_conformance.core.exchange.Exchange`:
 no HTTP client, no pytest.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..checks import Decision, read_envelope
-from ..exchange import Exchange, header
-from ..judgement import Judgement
+from ..core.exchange import Exchange, header
+from ..results.judgement import Judgement
 
 ACCEPTED, REFUSED, CRASHED, NO_ANSWER, SERVED = "accepted", "refused", "crashed", "no answer", "served"
 """What the server decided. ``served``: a QR image fetch answered 2xx."""
@@ -100,7 +100,9 @@ def _media_type(value: str | None) -> str | None:
     """Content-Type as a client compares it: case and spaces around ``;`` and ``=`` do not matter."""
     if value is None:
         return None
-    return ";".join("=".join(part.strip() for part in param.split("=", 1)) for param in value.lower().split(";") if param.strip())
+    return ";".join(
+        "=".join(part.strip() for part in param.split("=", 1)) for param in value.lower().split(";") if param.strip()
+    )
 
 
 def json_type(value: Any) -> str:
@@ -120,7 +122,11 @@ def json_type(value: Any) -> str:
 
 
 def _child(path: str, key: str) -> str:
-    return f"{path}.{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+    return (
+        f"{path}.{key}"
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key)
+        else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+    )
 
 
 def _types(value: Any, path: str, depth: int = 0) -> list[tuple[str, str]]:
@@ -140,9 +146,12 @@ def _values(value: Any, path: str, origin: str, key: str = "", depth: int = 0) -
     if depth >= MAX_DEPTH and isinstance(value, (dict, list)):
         return []  # the structure beyond is compared by type only
     if isinstance(value, dict):
-        return [pair for name, item in value.items()
-                if not (path == ROOT and name in ENVELOPE_VALUES)
-                for pair in _values(item, _child(path, name), origin, name, depth + 1)]
+        return [
+            pair
+            for name, item in value.items()
+            if not (path == ROOT and name in ENVELOPE_VALUES)
+            for pair in _values(item, _child(path, name), origin, name, depth + 1)
+        ]
     if isinstance(value, list):
         return [pair for item in value for pair in _values(item, f"{path}[]", origin, key, depth + 1)]
     if key in URL_KEYS and isinstance(value, str):

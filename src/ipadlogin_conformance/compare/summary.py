@@ -17,13 +17,23 @@ from importlib import resources
 from typing import Any
 
 from .. import __version__
-from ..catalog import load_catalog
-from ..exchange import Exchange
+from ..contract.catalog import load_catalog
+from ..contract.spec import spec_sha256, spec_version
+from ..core.exchange import Exchange
 from ..reports.latency import latency_figures
 from ..reports.summary import SUITE_NAME
 from ..reports.summary import _iso as iso_time
-from ..spec import spec_sha256, spec_version
-from .diff import KINDS, LATENCY_FLOOR_MS, LATENCY_MIN_REQUESTS, LATENCY_RATIO, Difference, group, latency_classes, latency_difference, verdict_differences
+from .diff import (
+    KINDS,
+    LATENCY_FLOOR_MS,
+    LATENCY_MIN_REQUESTS,
+    LATENCY_RATIO,
+    Difference,
+    group,
+    latency_classes,
+    latency_difference,
+    verdict_differences,
+)
 from .runner import Pair, Run, Side
 
 SCHEMA_VERSION = 1
@@ -38,13 +48,17 @@ EXIT_MEANINGS = {
 }
 
 
-def build_summary(run: Run, *, ignored: Iterable[str] = (), settings: dict[str, Any] | None = None,
-                  notes: Iterable[str] = ()) -> dict[str, Any]:
+def build_summary(
+    run: Run, *, ignored: Iterable[str] = (), settings: dict[str, Any] | None = None, notes: Iterable[str] = ()
+) -> dict[str, Any]:
     """Everything the comparison found, as JSON-ready data (no token: exchanges are redacted at the source)."""
     ignored = frozenset(ignored)
     compared = [pair for pair in run.pairs if pair.compared]
-    found: list[Item] = [([pair.request.id], pair.request.request_class, difference, pair)
-                         for pair in compared for difference in pair.differences]
+    found: list[Item] = [
+        ([pair.request.id], pair.request.request_class, difference, pair)
+        for pair in compared
+        for difference in pair.differences
+    ]
     found += _latency(compared)
     found += _verdicts(run)
     kept = [item for item in found if item[2].kind not in ignored]
@@ -63,8 +77,10 @@ def build_summary(run: Run, *, ignored: Iterable[str] = (), settings: dict[str, 
         "exit_status": {"code": code, "meaning": EXIT_MEANINGS[code]},
         "old": _side(run.old, [pair.old for pair in run.pairs]),
         "new": _side(run.new, [pair.new for pair in run.pairs]),
-        "settings": {**(settings or {}), "latency": {"ratio": LATENCY_RATIO, "floor_ms": LATENCY_FLOOR_MS,
-                                                       "min_requests": LATENCY_MIN_REQUESTS}},
+        "settings": {
+            **(settings or {}),
+            "latency": {"ratio": LATENCY_RATIO, "floor_ms": LATENCY_FLOOR_MS, "min_requests": LATENCY_MIN_REQUESTS},
+        },
         "ignored_kinds": sorted(ignored, key=KINDS.index),
         "notes": list(notes),
         "requests": {
@@ -75,14 +91,38 @@ def build_summary(run: Run, *, ignored: Iterable[str] = (), settings: dict[str, 
         },
         "counts": dict(Counter(difference.kind for _, _, difference, _ in kept)),
         "ignored": dict(Counter(difference.kind for _, _, difference, _ in found if difference.kind in ignored)),
-        "groups": [{"class": item.request_class, "kind": item.kind, "old": item.old, "new": item.new,
-                    "count": len(item.requests), "requests": item.requests, "sentence": item.sentence()}
-                   for item in group((ids, request_class, difference) for ids, request_class, difference, _ in kept)],
-        "differences": [{"request": None if difference.kind in CLASS_KINDS else ids[0], "class": request_class, "kind": difference.kind,
-                         "old": difference.old, "new": difference.new, "curl": _curls(pair)}
-                        for ids, request_class, difference, pair in kept],
-        "not_compared": [{"request": pair.request.id, "class": pair.request.request_class, "why": pair.why_not_compared,
-                          "curl": _curls(pair)} for pair in not_compared],
+        "groups": [
+            {
+                "class": item.request_class,
+                "kind": item.kind,
+                "old": item.old,
+                "new": item.new,
+                "count": len(item.requests),
+                "requests": item.requests,
+                "sentence": item.sentence(),
+            }
+            for item in group((ids, request_class, difference) for ids, request_class, difference, _ in kept)
+        ],
+        "differences": [
+            {
+                "request": None if difference.kind in CLASS_KINDS else ids[0],
+                "class": request_class,
+                "kind": difference.kind,
+                "old": difference.old,
+                "new": difference.new,
+                "curl": _curls(pair),
+            }
+            for ids, request_class, difference, pair in kept
+        ],
+        "not_compared": [
+            {
+                "request": pair.request.id,
+                "class": pair.request.request_class,
+                "why": pair.why_not_compared,
+                "curl": _curls(pair),
+            }
+            for pair in not_compared
+        ],
     }
 
 
@@ -98,7 +138,9 @@ def _latency(compared: list[Pair]) -> list[Item]:
     for pair in compared:
         shapes = pair.shapes
         if shapes is not None and shapes[0].latency_ms is not None and shapes[1].latency_ms is not None:
-            by_class.setdefault(pair.request.request_class, []).append((pair, shapes[0].latency_ms, shapes[1].latency_ms))
+            by_class.setdefault(pair.request.request_class, []).append(
+                (pair, shapes[0].latency_ms, shapes[1].latency_ms)
+            )
     found: list[Item] = []
     for request_class, timed in latency_classes(by_class).items():
         difference = latency_difference([old_ms for _, old_ms, _ in timed], [new_ms for _, _, new_ms in timed])
@@ -119,13 +161,19 @@ def _verdicts(run: Run) -> list[Item]:
                     return pairs[test_id]
         return None
 
-    return [([], requirement_id, difference, shown_by(requirement_id))
-            for requirement_id, difference in verdict_differences(run.old.verdicts(), run.new.verdicts())]
+    return [
+        ([], requirement_id, difference, shown_by(requirement_id))
+        for requirement_id, difference in verdict_differences(run.old.verdicts(), run.new.verdicts())
+    ]
 
 
 def _side(side: Side, answers: list[Any]) -> dict[str, Any]:
     usage = side.usage
-    latencies = [answer.exchange.elapsed_ms for answer in answers if answer.exchange is not None and answer.exchange.response is not None]
+    latencies = [
+        answer.exchange.elapsed_ms
+        for answer in answers
+        if answer.exchange is not None and answer.exchange.response is not None
+    ]
     figures = latency_figures(latencies, side.policy.latency_budget_ms)
     return {
         "label": side.label,

@@ -20,9 +20,13 @@ CURL_CHARS = 400
 def render_text(summary: dict[str, Any]) -> str:
     lines = [" iPadLogin compare ".center(WIDTH, "=")]
     old, new = summary["old"], summary["new"]
-    lines.append(f"OLD {one_line(old['where'], 200)} ({old['kind']}) · NEW {one_line(new['where'], 200)} ({new['kind']})")
+    lines.append(
+        f"OLD {one_line(old['where'], 200)} ({old['kind']}) · NEW {one_line(new['where'], 200)} ({new['kind']})"
+    )
     counts = summary["requests"]
-    lines.append(f"requests {counts['total']} · compared {counts['compared']} · differing {counts['differing']} · not compared {counts['not_compared']}")
+    lines.append(
+        f"requests {counts['total']} · compared {counts['compared']} · differing {counts['differing']} · not compared {counts['not_compared']}"
+    )
     lines += [f"note: {one_line(note, 400)}" for note in summary["notes"]]
     groups = summary["groups"]
     if groups:
@@ -32,18 +36,24 @@ def render_text(summary: dict[str, Any]) -> str:
     else:
         lines.append("no difference" + (" among the requests compared" if counts["not_compared"] else ""))
     if summary["ignored"]:
-        lines.append("ignored (--ignore): " + ", ".join(f"{kind} {count}" for kind, count in summary["ignored"].items()))
+        lines.append(
+            "ignored (--ignore): " + ", ".join(f"{kind} {count}" for kind, count in summary["ignored"].items())
+        )
     for side in (old, new):
         if side["stopped"]:
             lines.append(f"{side['label']} stopped sending: {one_line(side['stopped'], 300)}")
     if summary["not_compared"]:
         ids = [item["request"] for item in summary["not_compared"]]
-        lines.append(f"not compared: {len(ids)} request{'s' if len(ids) != 1 else ''} ({one_line(', '.join(ids), 200)}): "
-                     f"{one_line(summary['not_compared'][0]['why'], 200)}")
+        lines.append(
+            f"not compared: {len(ids)} request{'s' if len(ids) != 1 else ''} ({one_line(', '.join(ids), 200)}): "
+            f"{one_line(summary['not_compared'][0]['why'], 200)}"
+        )
     lines.append("contract: " + " · ".join(_verdict(side) for side in (old, new)))
     lines.append("sent: " + " · ".join(_usage(side, summary["settings"]) for side in (old, new)))
     lines += _curl_lines(summary)
-    lines.append(f"result: {summary['result'].upper()} (exit {summary['exit_status']['code']}: {summary['exit_status']['meaning']})")
+    lines.append(
+        f"result: {summary['result'].upper()} (exit {summary['exit_status']['code']}: {summary['exit_status']['meaning']})"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -56,7 +66,9 @@ def _usage(side: dict[str, Any], settings: dict[str, Any]) -> str:
     """What a live side used of its budget (the suite says so to every live target)."""
     if side["requests_sent"] is None:
         return f"{side['label']} recorded ({side['answered']} answers)"
-    budget = "no success budget" if settings["success_budget"] is None else f"success budget {settings['success_budget']}"
+    budget = (
+        "no success budget" if settings["success_budget"] is None else f"success budget {settings['success_budget']}"
+    )
     return f"{side['label']} {side['requests_sent']} requests, {side['successes']} successes ({budget})"
 
 
@@ -68,7 +80,9 @@ def _curl_lines(summary: dict[str, Any]) -> list[str]:
         if difference is None or not any(difference["curl"].values()):
             continue
         subject = f"requirement {group['class']}" if group["kind"] == "verdict" else f"class {group['class']}"
-        shown.append(f"  {group['kind']}, {subject}" + (f", {difference['request']}" if difference["request"] else "") + ":")
+        shown.append(
+            f"  {group['kind']}, {subject}" + (f", {difference['request']}" if difference["request"] else "") + ":"
+        )
         for label in ("old", "new"):
             curl = difference["curl"][label]
             if curl is not None:

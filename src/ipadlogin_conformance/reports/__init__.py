@@ -24,10 +24,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from ..redaction import Redactor
-from ..reproduce import Reproduction
-from ..results import RunResults, TestRecord
-from ..settings import Settings
+from ..core.redaction import Redactor
+from ..core.reproduce import Reproduction
+from ..core.settings import Settings
+from ..results.records import RunResults, TestRecord
 from .html import render_html
 from .markdown import append_step_summary, render_markdown
 from .run import RunInfo, RunProgress, run_of_records
@@ -73,7 +73,9 @@ def prepare_reports_dir(directory: Path) -> Path:
             pass
     except OSError as error:
         reason = error.strerror or str(error)
-        raise ReportsDirError(f"reports dir {str(directory)!r} is not writable: {reason} (set --reports-dir or IPADLOGIN_REPORTS_DIR)") from None
+        raise ReportsDirError(
+            f"reports dir {str(directory)!r} is not writable: {reason} (set --reports-dir or IPADLOGIN_REPORTS_DIR)"
+        ) from None
     return directory
 
 
@@ -102,8 +104,10 @@ def lock_reports_dir(directory: Path) -> ReportsLock:
     except OSError:
         holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip() or "?"
         os.close(fd)
-        raise ReportsDirError(f"reports dir {str(directory)!r} is in use by another run (pid {holder}); "
-                              "wait for it to end or give another --reports-dir") from None
+        raise ReportsDirError(
+            f"reports dir {str(directory)!r} is in use by another run (pid {holder}); "
+            "wait for it to end or give another --reports-dir"
+        ) from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
     return ReportsLock(fd)

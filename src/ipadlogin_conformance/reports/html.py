@@ -14,18 +14,10 @@ from typing import Any
 
 import jinja2
 
-from ..catalog import AREAS
+from ..contract.catalog import AREAS
 from .latency import nice_step
 from .text import one_line, visible
 
-AREA_TITLES = {
-    "envelope": "Response envelope",
-    "payload": "Success payload",
-    "auth": "Authorization",
-    "body": "Request body",
-    "time": "Time",
-    "method": "Method",
-}
 VERDICTS = {
     # verdict: (symbol, label); the colour comes from the CSS class, the meaning never only from it
     "pass": ("✓", "Pass"),
@@ -60,18 +52,22 @@ def ms(value: float) -> str:
 
 def render_html(summary: dict[str, Any]) -> str:
     """The report page for a summary."""
-    return _environment().get_template("report.html.j2").render(
-        s=summary,
-        areas=group_by_area(summary["requirements"]),
-        problems=[item for item in summary["requirements"] if item["verdict"] in ("fail", "warn")],
-        unverified=[item for item in summary["requirements"] if item["verdict"] == "not verified"],
-        chart=latency_chart(summary["latency_ms"]),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            s=summary,
+            areas=group_by_area(summary["requirements"]),
+            problems=[item for item in summary["requirements"] if item["verdict"] in ("fail", "warn")],
+            unverified=[item for item in summary["requirements"] if item["verdict"] == "not verified"],
+            chart=latency_chart(summary["latency_ms"]),
+        )
     )
 
 
 def group_by_area(requirements: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     """(area title, requirements) in the catalog's area order, empty areas left out."""
-    groups = [(AREA_TITLES[area], [item for item in requirements if item["area"] == area]) for area in AREAS]
+    groups = [(title, [item for item in requirements if item["area"] == area]) for area, title in AREAS.items()]
     return [(title, items) for title, items in groups if items]
 
 
@@ -92,10 +88,20 @@ def latency_chart(latency: dict[str, Any]) -> dict[str, Any] | None:
 
     def bar(index: int, item: dict[str, Any], label: str) -> dict[str, Any]:
         height = plot_h * item["count"] / y_max
-        return {"x": MARGIN["left"] + index * slot_w + 1, "y": base - height, "w": max(slot_w - 2, 1), "h": height, "title": f"{label}: {item['count']} calls"}
+        return {
+            "x": MARGIN["left"] + index * slot_w + 1,
+            "y": base - height,
+            "w": max(slot_w - 2, 1),
+            "h": height,
+            "title": f"{label}: {item['count']} calls",
+        }
 
     bars = [bar(i, item, f"{item['from']:g}–{item['to']:g} ms") for i, item in enumerate(bins)]
-    over = None if not overflow else bar(slots - 1, overflow, f"over {ms(overflow['from'])} ms (up to {ms(overflow['to'])} ms)")
+    over = (
+        None
+        if not overflow
+        else bar(slots - 1, overflow, f"over {ms(overflow['from'])} ms (up to {ms(overflow['to'])} ms)")
+    )
     low, high = bins[0]["from"], bins[-1]["to"]
 
     def x_of(value: float) -> float:
@@ -105,7 +111,11 @@ def latency_chart(latency: dict[str, Any]) -> dict[str, Any] | None:
     x_ticks = [{"x": x_of(edge), "label": f"{edge:g}"} for edge in [item["from"] for item in bins[::every]] + [high]]
     y_ticks = [{"y": base - plot_h * value / y_max, "label": f"{value:g}"} for value in _range(0, y_max, y_step)]
     markers = []
-    for name, value, css in (("p50", latency["p50"], "p50"), ("p95", latency["p95"], "p95"), ("budget", latency["budget_p95"], "budget")):
+    for name, value, css in (
+        ("p50", latency["p50"], "p50"),
+        ("p95", latency["p95"], "p95"),
+        ("budget", latency["budget_p95"], "budget"),
+    ):
         if value is not None and low <= value <= high:
             markers.append({"x": x_of(value), "label": f"{name} {ms(value)} ms", "css": css})
     return {

@@ -19,7 +19,15 @@ TARGET_BINS = 24
 def latency_figures(latencies_ms: Sequence[float], budget_p95_ms: float) -> dict[str, Any]:
     """count, p50, p95, max and the histogram; figures are None when no call was answered."""
     if not latencies_ms:
-        return {"count": 0, "p50": None, "p95": None, "max": None, "budget_p95": budget_p95_ms, "histogram": [], "overflow": None}
+        return {
+            "count": 0,
+            "p50": None,
+            "p95": None,
+            "max": None,
+            "budget_p95": budget_p95_ms,
+            "histogram": [],
+            "overflow": None,
+        }
     bins, overflow = histogram(latencies_ms)
     return {
         "count": len(latencies_ms),
@@ -54,7 +62,9 @@ def histogram(values: Sequence[float]) -> tuple[list[dict[str, float]], dict[str
     def edge(value: float) -> float:
         return round(value, digits)
 
-    bins = [{"from": edge(start + i * step), "to": edge(start + (i + 1) * step), "count": n} for i, n in enumerate(counts)]
+    bins = [
+        {"from": edge(start + i * step), "to": edge(start + (i + 1) * step), "count": n} for i, n in enumerate(counts)
+    ]
     overflow = None if not over else {"from": edge(end), "to": max(values), "count": over}
     return bins, overflow
 

@@ -21,8 +21,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
     lines = [f"## iPadLogin conformance: {ICONS[verdict]} {verdict.upper()}", ""]
     diagnosis = summary["diagnosis"]
     if diagnosis:
-        lines += [f"> **Probably a setup problem, not the server's:** {markdown_text(diagnosis['finding'], 400)} "
-                  f"{markdown_text(diagnosis['advice'], 300)}", ""]
+        lines += [
+            f"> **Probably a setup problem, not the server's:** {markdown_text(diagnosis['finding'], 400)} "
+            f"{markdown_text(diagnosis['advice'], 300)}",
+            "",
+        ]
     lines += [markdown_text(summary["verdict_reason"], 600), ""]
     if not summary["complete"]:
         reasons = "; ".join(markdown_text(reason, 400) for reason in summary["incomplete_reasons"])
@@ -45,7 +48,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines += ["| Requirement | Level | Verdict | What went wrong |", "|---|---|---|---|"]
         for item in problems:
             first = item["evidence"][0]["detail"] if item["evidence"] else item["statement"]
-            lines.append(f"| {item['id']} | {item['level']} | {ICONS[item['verdict']]} {item['verdict']} | {markdown_text(first)} |")
+            lines.append(
+                f"| {item['id']} | {item['level']} | {ICONS[item['verdict']]} {item['verdict']} | {markdown_text(first)} |"
+            )
         lines.append("")
     lines += [_budget_line(summary), "", "Details and reproductions: `report.html`, `summary.json`, `junit.xml`.", ""]
     return "\n".join(lines)

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from ..results import TestRecord, is_blocking
-from ..target import LOGIN_PATH
+from ..contract.spec import LOGIN_PATH
+from ..results.records import TestRecord, is_blocking
 
 EXIT_MEANINGS: dict[int, str] = {
     int(pytest.ExitCode.OK): "no requirement fails the run (the verdict says whether every requirement was checked)",
     int(pytest.ExitCode.TESTS_FAILED): "failed: a MUST requirement failed (or a SHOULD, with --warnings-as-errors), "
-                                       "a test crashed, or the run was incomplete under --require-complete",
+    "a test crashed, or the run was incomplete under --require-complete",
     int(pytest.ExitCode.INTERRUPTED): "interrupted: Ctrl-C, a collection error or a stop before the end",
     int(pytest.ExitCode.INTERNAL_ERROR): "internal error of the suite or of pytest",
     int(pytest.ExitCode.USAGE_ERROR): "usage error: wrong options",
@@ -113,7 +113,9 @@ class RunProgress:
         elif self.tests_run < collected:
             reasons.append(f"only {self.tests_run} of {collected} tests ran")
         if self.crashed:
-            reasons.append(f"{len(self.crashed)} test(s) crashed (failed for a reason no finding explains): {', '.join(self.crashed[:5])}")
+            reasons.append(
+                f"{len(self.crashed)} test(s) crashed (failed for a reason no finding explains): {', '.join(self.crashed[:5])}"
+            )
         return self._info(status, collected, reasons)
 
     def _info(self, status: int, collected: int, reasons: list[str]) -> RunInfo:

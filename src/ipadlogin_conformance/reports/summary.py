@@ -14,17 +14,17 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .. import __version__, evidence  # the module, not its names: evidence imports this package
-from ..catalog import load_catalog
-from ..evidence import evidence_data
-from ..overall import run_verdict
-from ..reproduce import Reproduction
-from ..redaction import Redactor
-from ..results import RunResults
-from ..settings import Settings
-from ..spec import spec_sha256, spec_version
-from ..strict_json import dumps
-from ..verdict import Outcome
+from .. import __version__
+from ..contract.catalog import load_catalog
+from ..contract.spec import spec_sha256, spec_version
+from ..core.redaction import Redactor
+from ..core.reproduce import Reproduction
+from ..core.settings import Settings
+from ..core.strict_json import dumps
+from ..core.verdict import Outcome
+from ..results.overall import run_verdict
+from ..results.records import RunResults
+from . import evidence  # the module, not its names: evidence imports this package
 from .latency import latency_figures
 from .run import RunInfo, exit_meaning
 
@@ -33,7 +33,9 @@ SCHEMA_VERSION = 2
 SUITE_NAME = "ipadlogin-conformance"
 
 
-def build_summary(results: RunResults, settings: Settings, run: RunInfo, where: Reproduction = Reproduction()) -> dict[str, Any]:
+def build_summary(
+    results: RunResults, settings: Settings, run: RunInfo, where: Reproduction = Reproduction()
+) -> dict[str, Any]:
     """Everything a report states about a run, as JSON-ready data (the token is never part of it: the evidence is redacted).
 
     ``where``: the body files and the cassette the reproductions refer to.
@@ -74,8 +76,12 @@ def build_summary(results: RunResults, settings: Settings, run: RunInfo, where: 
             "proxy": settings.proxy,
             "use_proxy_env": settings.use_proxy_env,
         },
-        "tests": {"collected": run.tests_collected, "run": run.tests_run, "crashed": list(run.crashed),
-                  "generated": [{"test": test, "cases": cases} for test, cases in results.generated.items()]},
+        "tests": {
+            "collected": run.tests_collected,
+            "run": run.tests_run,
+            "crashed": list(run.crashed),
+            "generated": [{"test": test, "cases": cases} for test, cases in results.generated.items()],
+        },
         "totals": _totals(requirements),
         "budget": {
             "requests": results.requests,
@@ -102,7 +108,10 @@ def _requirement(results: RunResults, requirement_id: str, where: Reproduction, 
         "checks": result.checks,
         "tests": len(result.tests),
         "counts": {outcome.value: result.counts[outcome.value] for outcome in Outcome if result.counts[outcome.value]},
-        "evidence": [evidence.evidence_data(test_id, seed, redactor.finding(finding), where) for test_id, seed, finding in result.evidence],
+        "evidence": [
+            evidence.evidence_data(test_id, seed, redactor.finding(finding), where)
+            for test_id, seed, finding in result.evidence
+        ],
     }
 
 
@@ -118,7 +127,13 @@ def _target(settings: Settings, run: RunInfo) -> dict[str, Any]:
         urls = list(run.target_urls)
         label = source + (f" ({', '.join(urls)})" if urls else "")
         return {"embedded": True, "base_url": None, "urls": urls, "label": label, "source": source}
-    return {"embedded": False, "base_url": settings.base_url, "urls": [settings.base_url], "label": settings.base_url, "source": source}
+    return {
+        "embedded": False,
+        "base_url": settings.base_url,
+        "urls": [settings.base_url],
+        "label": settings.base_url,
+        "source": source,
+    }
 
 
 def _iso(moment: datetime) -> str:

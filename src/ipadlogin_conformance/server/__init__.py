@@ -27,7 +27,18 @@ _LAZY = {
     "start_reference_server": "process",
 }
 
-__all__ = ["DEFAULT_DEV_TOKEN", "TOKEN_ENV", "ServerConfig", *_LAZY]
+__all__ = [
+    "DEFAULT_DEV_TOKEN",
+    "TOKEN_ENV",
+    "ServerConfig",
+    "create_app",
+    "CATALOG",
+    "FAULTS",
+    "VARIATIONS",
+    "Fault",
+    "RunningServer",
+    "start_reference_server",
+]
 
 
 def __getattr__(name: str) -> Any:

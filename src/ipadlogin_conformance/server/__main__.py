@@ -80,8 +80,10 @@ def _url(host: str, port: int) -> str:
 def token_note(config: ServerConfig) -> str:
     """Which token to send: the public development token is shown, a configured one never is (it is a secret)."""
     if config.uses_dev_token:
-        return (f"accepting the public development token: Authorization: {DEFAULT_DEV_TOKEN} "
-                f"(export {TOKEN_ENV}={DEFAULT_DEV_TOKEN} for the suite; set ${TOKEN_ENV} for anything shared)")
+        return (
+            f"accepting the public development token: Authorization: {DEFAULT_DEV_TOKEN} "
+            f"(export {TOKEN_ENV}={DEFAULT_DEV_TOKEN} for the suite; set ${TOKEN_ENV} for anything shared)"
+        )
     count = len(config.tokens)
     return f"accepting the {count} token{'s' if count > 1 else ''} given by --token or ${TOKEN_ENV} (not shown)"
 

@@ -31,8 +31,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import faults as fault_catalog
+from .call import PROBLEMS, SUCCESS_CODE, Call
+from .call import Route as RouteName
 from .config import MAX_BODY_BYTES, ServerConfig
-from .exchange import PROBLEMS, SUCCESS_CODE, Exchange, Route as RouteName
 from .qr import WID_RE, qr_png
 
 SUCCESS_MESSAGE = "登录成功"  # the success example's message
@@ -58,7 +59,7 @@ def new_wid() -> str:
 # --- the correct judgement -------------------------------------------------------
 
 
-def judge_auth(ex: Exchange, value: bytes | None, tokens: tuple[bytes, ...]) -> None:
+def judge_auth(ex: Call, value: bytes | None, tokens: tuple[bytes, ...]) -> None:
     """AUTH-1/2: the raw token must match one configured token exactly (constant time)."""
     if value is None:
         ex.problems.append(PROBLEMS["auth-missing"])
@@ -85,7 +86,7 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_int=_parse_int, parse_constant=_reject_constant)
 
 
-def judge_body(ex: Exchange, raw: bytes | None) -> None:
+def judge_body(ex: Call, raw: bytes | None) -> None:
     """REQ-1..10: parse whatever the Content-Type says, then check type and wcId."""
     if raw is None:
         ex.problems.append(PROBLEMS["body-too-large"])
@@ -120,7 +121,7 @@ def judge_body(ex: Exchange, raw: bytes | None) -> None:
         ex.problems.append(PROBLEMS["wcid-unknown"])
 
 
-def decide(ex: Exchange) -> None:
+def decide(ex: Call) -> None:
     """Turn the first problem (or none) into the envelope the API documents."""
     if ex.problems:
         problem = ex.problems[0]
@@ -138,12 +139,12 @@ _WID_MARK = "{wId}"  # cannot occur in a base URL (see _HOST_RE) nor be escaped 
 def _success_template(base_url: str) -> tuple[bytes, bytes, bytes] | None:
     """The success envelope's JSON for ``base_url``, split around its two wIds.
 
-    Built by the very encoder :meth:`Exchange.write_json` uses, with a marker
+    Built by the very encoder :meth:`Call.write_json` uses, with a marker
     for the wId; JSON escapes character by character, so splicing a wId (hex
     and dashes) in gives the same bytes as encoding it (~2 µs less per login).
     None if the marker does not split the text in exactly three.
     """
-    ex = Exchange("login", "POST", "/iPadLogin", Headers(), base_url)
+    ex = Call("login", "POST", "/iPadLogin", Headers(), base_url)
     ex.write_json({"code": SUCCESS_CODE, "message": SUCCESS_MESSAGE, "data": ex.success_data(_WID_MARK)})
     parts = ex.content.split(_WID_MARK.encode())
     return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
@@ -199,7 +200,7 @@ class ReferenceApp:
         self.shape_hooks = fault_catalog.hooks(config.faults, "shape")
         self.finish_hooks = fault_catalog.hooks(config.faults, "finish")
 
-    def exchange(self, scope: Scope, route: RouteName) -> tuple[Exchange, dict[bytes, bytes]]:
+    def exchange(self, scope: Scope, route: RouteName) -> tuple[Call, dict[bytes, bytes]]:
         """A new exchange, plus the raw headers the app reads itself (one pass, first value wins)."""
         raw: dict[bytes, bytes] = {}
         for key, value in scope["headers"]:
@@ -207,11 +208,11 @@ class ReferenceApp:
                 raw[key] = value
         server = scope.get("server")
         base_url = _base_url(scope.get("scheme", "http"), raw.get(b"host"), tuple(server) if server else None)
-        ex = Exchange(route, scope["method"], scope["path"], Headers(scope=scope), base_url)
+        ex = Call(route, scope["method"], scope["path"], Headers(scope=scope), base_url)
         scope[_EXCHANGE_KEY] = ex
         return ex, raw
 
-    async def answer(self, ex: Exchange) -> Response:
+    async def answer(self, ex: Call) -> Response:
         """Run the pipeline on a prepared exchange and build the response.
 
         The "error" route skips the hooks: it answers a failure of the pipeline
@@ -299,7 +300,7 @@ class WireResponse(Response):
     media type is always explicit here, so nothing is inferred.
     """
 
-    def __init__(self, ex: Exchange) -> None:
+    def __init__(self, ex: Call) -> None:
         self.status_code = ex.status
         self.body = ex.content
         self.background = None
@@ -348,7 +349,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            ex: Exchange | None = scope.get(_EXCHANGE_KEY)
+            ex: Call | None = scope.get(_EXCHANGE_KEY)
             path = scope["path"][:200]
             if not path.isprintable():
                 path = ascii(path)

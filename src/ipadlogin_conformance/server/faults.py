@@ -8,9 +8,9 @@ breaks only SHOULDs has empty ``breaks``. A *variation* is a legal deviation a
 correct suite must accept: no ``breaks``, and ``warns`` for the SHOULD it bends.
 An entry that states ``not_verified`` also fixes the requirements the suite can
 only report as not verified (say, a QR host it cannot reach).
-The self-test (``ipadlogin_conformance.selftest``) proves both sets exactly.
+The self-test (``tools.selftest``) proves both sets exactly.
 
-Behaviour is small hooks on an :class:`~.exchange.Exchange`, one per phase:
+Behaviour is small hooks on an :class:`~.exchange.Call`, one per phase:
 
 - ``judge``  — the correct server has listed its reasons to refuse
   (``ex.problems``), nothing is decided yet: drop or add reasons, add delay;
@@ -34,14 +34,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from .exchange import PROBLEMS, Exchange, Hook, Route
+from .call import PROBLEMS, Call, Hook, Route
 from .qr import blank_png, qr_png
 
 Kind = Literal["fault", "variation"]
 Phase = Literal["judge", "shape", "finish"]
-When = Callable[[Exchange], bool]
-Change = Callable[[Exchange], None]
-DataChange = Callable[[Exchange, dict[str, Any]], None]
+When = Callable[[Call], bool]
+Change = Callable[[Call], None]
+DataChange = Callable[[Call, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -70,16 +70,16 @@ HTML = "text/html; charset=utf-8"
 # --- predicates ---------------------------------------------------------------------
 
 
-def _always(ex: Exchange) -> bool:
+def _always(ex: Call) -> bool:
     return True
 
 
-def body(ex: Exchange) -> dict[str, Any]:
+def body(ex: Call) -> dict[str, Any]:
     """The parsed login body, or {} when it was not a JSON object."""
     return ex.body if isinstance(ex.body, dict) else {}
 
 
-def reason(ex: Exchange) -> str:
+def reason(ex: Call) -> str:
     """Tag of the reason the request is refused ('' when it succeeds)."""
     return ex.problems[0].tag if ex.problems and not ex.ok else ""
 
@@ -89,21 +89,21 @@ def reason_in(tags: Iterable[str]) -> When:
     return lambda ex: ex.failed and reason(ex) in wanted
 
 
-def succeeded(ex: Exchange) -> bool:
+def succeeded(ex: Call) -> bool:
     return ex.ok
 
 
-def is_relogin(ex: Exchange) -> bool:
+def is_relogin(ex: Call) -> bool:
     wcid = body(ex).get("wcId")
     return isinstance(wcid, str) and wcid != ""
 
 
-def is_valid_relogin(ex: Exchange) -> bool:
+def is_valid_relogin(ex: Call) -> bool:
     """A re-login the correct server would serve (judge phase: no reason to refuse it so far)."""
     return is_relogin(ex) and not ex.problems
 
 
-def is_odd_unknown_wcid(ex: Exchange) -> bool:
+def is_odd_unknown_wcid(ex: Call) -> bool:
     """Refused as unknown, and long or non-ASCII: what a varchar(64)/latin1 lookup chokes on."""
     wcid = body(ex).get("wcId")
     odd = isinstance(wcid, str) and (len(wcid) > 64 or not wcid.isascii())
@@ -131,17 +131,17 @@ def _is_string_two(v: Any) -> bool:
 def accept(tag: str, when: When = _always) -> Hook:
     """Forget one reason to refuse: a check the server skips."""
 
-    def hook(ex: Exchange) -> None:
+    def hook(ex: Call) -> None:
         if any(p.tag == tag for p in ex.problems) and when(ex):
             ex.problems = [p for p in ex.problems if p.tag != tag]
 
     return hook
 
 
-def refuse(tag: str, when: Callable[[dict[str, Any], Exchange], bool]) -> Hook:
+def refuse(tag: str, when: Callable[[dict[str, Any], Call], bool]) -> Hook:
     """Add a reason to refuse a parsed login body: a check the server should not make."""
 
-    def hook(ex: Exchange) -> None:
+    def hook(ex: Call) -> None:
         if ex.route == "login" and isinstance(ex.body, dict) and when(ex.body, ex):
             ex.problems.append(PROBLEMS[tag])
 
@@ -149,7 +149,7 @@ def refuse(tag: str, when: Callable[[dict[str, Any], Exchange], bool]) -> Hook:
 
 
 def delay(seconds: float, when: When = _always) -> Hook:
-    def hook(ex: Exchange) -> None:
+    def hook(ex: Call) -> None:
         if when(ex):
             ex.delay += seconds
 
@@ -162,7 +162,7 @@ def delay(seconds: float, when: When = _always) -> Hook:
 def envelopes(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Hook:
     """Rewrite every envelope: a server-wide serialisation habit."""
 
-    def hook(ex: Exchange) -> None:
+    def hook(ex: Call) -> None:
         if ex.envelope is not None:
             ex.envelope = change(ex.envelope)
 
@@ -172,7 +172,7 @@ def envelopes(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Hook:
 def on_success(change: DataChange) -> Hook:
     """Rewrite ``data`` of a successful login."""
 
-    def hook(ex: Exchange) -> None:
+    def hook(ex: Call) -> None:
         data = ex.envelope.get("data") if ex.envelope else None
         if ex.route == "login" and ex.ok and isinstance(data, dict):
             change(ex, data)
@@ -183,41 +183,41 @@ def on_success(change: DataChange) -> Hook:
 def on_failure(change: DataChange, when: When = _always) -> Hook:
     """Rewrite the envelope of a refused login."""
 
-    def hook(ex: Exchange) -> None:
+    def hook(ex: Call) -> None:
         if ex.route == "login" and ex.failed and ex.envelope is not None and when(ex):
             change(ex, ex.envelope)
 
     return hook
 
 
-def set_field(key: str, value: Callable[[Exchange, dict[str, Any]], Any]) -> DataChange:
-    def change(ex: Exchange, d: dict[str, Any]) -> None:
+def set_field(key: str, value: Callable[[Call, dict[str, Any]], Any]) -> DataChange:
+    def change(ex: Call, d: dict[str, Any]) -> None:
         d[key] = value(ex, d)
 
     return change
 
 
 def drop_field(key: str) -> DataChange:
-    def change(ex: Exchange, d: dict[str, Any]) -> None:
+    def change(ex: Call, d: dict[str, Any]) -> None:
         d.pop(key, None)
 
     return change
 
 
-def _double_encode(ex: Exchange, data: dict[str, Any]) -> None:
+def _double_encode(ex: Call, data: dict[str, Any]) -> None:
     assert ex.envelope is not None
     ex.envelope["data"] = json.dumps(data, ensure_ascii=False)
 
 
 def _new_wid(make: Callable[[], str]) -> DataChange:
-    def change(ex: Exchange, data: dict[str, Any]) -> None:
+    def change(ex: Call, data: dict[str, Any]) -> None:
         ex.wid = make()
         data.update(ex.success_data(ex.wid))
 
     return change
 
 
-def _pretty(ex: Exchange) -> None:
+def _pretty(ex: Call) -> None:
     """The example's key order (message, code, data), reversed data keys, indented."""
     env = ex.envelope
     if env is None:
@@ -231,7 +231,7 @@ def _pretty(ex: Exchange) -> None:
     ex.media_type = "application/json;charset=UTF-8"
 
 
-def _extra_fields(ex: Exchange) -> None:
+def _extra_fields(ex: Call) -> None:
     if ex.envelope is None:
         return
     ex.envelope.update(requestId=uuid.uuid4().hex, timestamp=int(time.time() * 1000))
@@ -239,7 +239,7 @@ def _extra_fields(ex: Exchange) -> None:
         ex.envelope["data"].update(expiresIn=120, status="WAIT_SCAN")
 
 
-def _english(ex: Exchange) -> None:
+def _english(ex: Call) -> None:
     if ex.envelope is not None and ex.message_en:
         ex.envelope["message"] = ex.message_en
 
@@ -248,7 +248,7 @@ def _english(ex: Exchange) -> None:
 
 
 def on_route(route: Route, change: Change, when: When = _always) -> Hook:
-    def hook(ex: Exchange) -> None:
+    def hook(ex: Call) -> None:
         if ex.route == route and when(ex):
             change(ex)
 
@@ -259,31 +259,31 @@ def on_login(change: Change, when: When = _always) -> Hook:
     return on_route("login", change, when)
 
 
-def replace_body(status: int, media_type: str, content: bytes | Callable[[Exchange], bytes]) -> Change:
-    def change(ex: Exchange) -> None:
+def replace_body(status: int, media_type: str, content: bytes | Callable[[Call], bytes]) -> Change:
+    def change(ex: Call) -> None:
         ex.status, ex.media_type = status, media_type
         ex.content = content(ex) if callable(content) else content
 
     return change
 
 
-def set_attr(name: str, value: Callable[[Exchange], Any]) -> Change:
+def set_attr(name: str, value: Callable[[Call], Any]) -> Change:
     return lambda ex: setattr(ex, name, value(ex))
 
 
 def set_header(name: str, value: str) -> Change:
-    def change(ex: Exchange) -> None:
+    def change(ex: Call) -> None:
         ex.response_headers[name] = value
 
     return change
 
 
-def _validation_422(ex: Exchange) -> bytes:
+def _validation_422(ex: Call) -> bytes:
     loc = ["body", "type"] if reason(ex).startswith("type-") else ["body"]
     return json.dumps({"detail": [{"type": reason(ex), "loc": loc, "msg": ex.message_en}]}).encode()
 
 
-def _auth_401(ex: Exchange) -> None:
+def _auth_401(ex: Call) -> None:
     ex.status = 401
     ex.response_headers["WWW-Authenticate"] = 'Token realm="iPadLogin"'
 
@@ -297,7 +297,7 @@ _TEXT_500 = b"Internal Server Error"
 _EXAMPLE_WID = "0000016e-63ef-3a9c-0001-ed3311628ef4"  # the API page's success example
 
 
-def _qr_data_uri(ex: Exchange, d: dict[str, Any]) -> str:
+def _qr_data_uri(ex: Call, d: dict[str, Any]) -> str:
     return "data:image/png;base64," + base64.b64encode(qr_png(ex.wid)).decode()
 
 
@@ -312,7 +312,7 @@ def _socket_refusing_connections() -> socket.socket:
     return sock
 
 
-def _qr_on_closed_port(ex: Exchange, d: dict[str, Any]) -> str:
+def _qr_on_closed_port(ex: Call, d: dict[str, Any]) -> str:
     """The QR URL on the server's own host (as the client named it), at a port where nothing listens."""
     scheme, _, netloc = ex.base_url.partition("://")
     host = re.sub(r":\d+$", "", netloc)  # keeps an IPv6 literal's brackets
@@ -323,11 +323,11 @@ FOREIGN_QR_HOST = "qr-cdn.invalid"
 """A host of another domain that no resolver knows (RFC 6761): one the suite cannot reach."""
 
 
-def _is_get(ex: Exchange) -> bool:
+def _is_get(ex: Call) -> bool:
     return ex.method == "GET"
 
 
-def _qr_served(ex: Exchange) -> bool:
+def _qr_served(ex: Call) -> bool:
     return ex.status == 200
 
 

@@ -39,4 +39,3 @@ def blank_png(size: int = 64) -> bytes:
     rows = b"".join(b"\x00" + bytes((96 + (x + y) % 64) for x in range(size)) for y in range(size))
     header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from ..checks import Expect
-from ..exchange import Exchange, json_dumps
-from ..target import VALID_TOKEN, Target
+from ..client.target import VALID_TOKEN, Target
+from ..core.exchange import Exchange, json_dumps
 
 TOKENS = ("valid", "none", "empty", "unknown")
 UNKNOWN_TOKEN = "ipadlogin-conformance-unknown-token-0000"

@@ -7,16 +7,18 @@ labeled for judgement, so they send exactly what the suite sends.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..checks import Expect
-from ..exchange import Exchange, json_dumps
-from ..judgement import label_login, label_other_method, label_qr
-from ..target import Target
+from ..checks import Decision, Expect, read_envelope
+from ..client.target import Target
+from ..core.exchange import Exchange, json_dumps
+from ..results.judgement import label_login, label_other_method, label_qr
 from .cases import Case, load_cases, send
-from .test_methods import STANDARD_METHODS, UNKNOWN_METHOD, send_method
-from .test_qr import qr_code_url
+
+STANDARD_METHODS = ("GET", "PUT", "PATCH", "DELETE")
+UNKNOWN_METHOD = "BREW"
 
 
 @dataclass(frozen=True)
@@ -38,21 +40,41 @@ def probes(known_wcid: str | None) -> list[Probe]:
     """The suite's requests, in a fixed order: the hand-written cases, the other methods, the QR fetch,
     and the re-login of ``known_wcid`` when one is given."""
     found = [
-        Probe(f"case `{case.id}`", case.description,
-              lambda target, case=case: label_login(send(case, target), case.expect, case.requirements),
-              case.requirements, _plain(case), case.id)
+        Probe(
+            f"case `{case.id}`",
+            case.description,
+            lambda target, case=case: label_login(send(case, target), case.expect, case.requirements),
+            case.requirements,
+            _plain(case),
+            case.id,
+        )
         for case in load_cases()
     ]
     found += [
-        Probe(f"method `{method}`", f"{method} /iPadLogin",
-              lambda target, method=method: label_other_method(send_method(method, target), method_is_standard=method != UNKNOWN_METHOD),
-              ("METH-1",), key=f"method-{method}")
+        Probe(
+            f"method `{method}`",
+            f"{method} /iPadLogin",
+            lambda target, method=method: label_other_method(
+                send_method(method, target), method_is_standard=method != UNKNOWN_METHOD
+            ),
+            ("METH-1",),
+            key=f"method-{method}",
+        )
         for method in (*STANDARD_METHODS, UNKNOWN_METHOD)
     ]
-    found.append(Probe("QR fetch", "GET the qrCodeUrl of a successful first login", _fetch_qr, ("DATA-3",), key="qr-fetch"))
+    found.append(
+        Probe("QR fetch", "GET the qrCodeUrl of a successful first login", _fetch_qr, ("DATA-3",), key="qr-fetch")
+    )
     if known_wcid is not None:
-        found.append(Probe("known re-login", "a re-login of the account the server knows (`--known-wcid`)",
-                           lambda target: _known_relogin(target, known_wcid), ("REQ-7",), key="known-relogin"))
+        found.append(
+            Probe(
+                "known re-login",
+                "a re-login of the account the server knows (`--known-wcid`)",
+                lambda target: _known_relogin(target, known_wcid),
+                ("REQ-7",),
+                key="known-relogin",
+            )
+        )
     return found
 
 
@@ -64,7 +86,11 @@ def _known_relogin(target: Target, wcid: str) -> Exchange:
 def _plain(case: Case) -> bool:
     defaults = Case(case.id, case.requirements, case.expect, case.body)
     return (case.token, case.token_header, case.content_type, case.content_type_header) == (
-        defaults.token, defaults.token_header, defaults.content_type, defaults.content_type_header)
+        defaults.token,
+        defaults.token_header,
+        defaults.content_type,
+        defaults.content_type_header,
+    )
 
 
 def _fetch_qr(target: Target) -> Exchange | None:
@@ -73,3 +99,21 @@ def _fetch_qr(target: Target) -> Exchange | None:
         return None
     exchange, unreachable = target.fetch_qr(url)
     return label_qr(exchange, unreachable=unreachable, base_url=target.config.base_url)
+
+
+def send_method(method: str, target: Target) -> Exchange:
+    """Another method on /iPadLogin (METH-1): test_methods sends it, the vendor guide shows it."""
+    body = None if method in ("GET", "DELETE") else json_dumps({"type": 2})
+    return target.login(body, method=method, content_type=None if body is None else "application/json")
+
+
+def qr_code_url(login: Exchange) -> tuple[str | None, str]:
+    """The http(s) qrCodeUrl of a successful login, or None and why there is none to fetch."""
+    envelope = read_envelope(login)
+    data = envelope.body.get("data") if isinstance(envelope.body, dict) else None
+    url = data.get("qrCodeUrl") if isinstance(data, dict) else None
+    if envelope.decision is not Decision.ACCEPTED or not isinstance(url, str):
+        return None, "no success with a qrCodeUrl to fetch"
+    if not url.lower().startswith(("http://", "https://")):
+        return None, f"qrCodeUrl {json.dumps(url)[:80]} is not an http(s) URL (DATA-2)"
+    return url, ""

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ipadlogin_conformance.budget import BudgetExhausted
-from ipadlogin_conformance.generation import SHARDS, fuzzing_cases, load_schema, send, to_request
-from ipadlogin_conformance.plugin import active_settings
+from ipadlogin_conformance.client.budget import BudgetExhausted
+from ipadlogin_conformance.runner.plugin import active_settings
+from ipadlogin_conformance.suite.generation import SHARDS, fuzzing_cases, load_schema, send, to_request
 
 _settings = active_settings()
 

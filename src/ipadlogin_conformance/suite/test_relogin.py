@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ipadlogin_conformance.checks import Expect
-from ipadlogin_conformance.exchange import json_dumps
+from ipadlogin_conformance.core.exchange import json_dumps
 
 
 @pytest.mark.requirement("REQ-7")
