@@ -287,6 +287,51 @@ class Settings:
     def policy(self) -> Policy:
         return Policy(self.profile, self.request_timeout_s, self.latency_budget_ms)
 
+    def recorded(self) -> dict[str, Any]:
+        """The settings a recording keeps (the cassette's ``_run``), as JSON-ready data: never the token or a path.
+
+        :meth:`from_recorded` reads them back; this pair is the one place the field list is written out.
+        """
+        return {
+            "target": self.base_url,
+            "targetSource": self.base_url_source,
+            "profile": self.profile.value,
+            "requestTimeoutS": self.request_timeout_s,
+            "latencyBudgetMs": self.latency_budget_ms,
+            "warningsAsErrors": self.warnings_as_errors,
+            "requireComplete": self.require_complete,
+            "knownWcid": self.known_wcid,
+            "examples": self.examples,
+            "seed": self.seed,
+            "rateLimit": self.rate_limit,
+            "successBudget": self.success_budget,
+            "verifyTls": self.verify_tls,
+            "proxy": self.proxy,
+        }
+
+    @classmethod
+    def from_recorded(cls, data: Mapping[str, Any], reports_dir: Path) -> Settings:
+        """The settings of a recording (older recordings lack the later fields: their defaults)."""
+        return cls(
+            base_url=data["target"],
+            token=None,
+            profile=Profile(data["profile"]),
+            warnings_as_errors=data["warningsAsErrors"],
+            known_wcid=data.get("knownWcid"),
+            request_timeout_s=data["requestTimeoutS"],
+            latency_budget_ms=data["latencyBudgetMs"],
+            examples=data["examples"],
+            seed=data.get("seed"),
+            rate_limit=data.get("rateLimit"),
+            success_budget=data.get("successBudget"),
+            verify_tls=data.get("verifyTls", True),
+            ca_bundle=None,
+            reports_dir=reports_dir,
+            require_complete=data.get("requireComplete", False),
+            base_url_source=data.get("targetSource"),
+            proxy=data.get("proxy"),
+        )
+
 
 def _raw(option: Option, given: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Any, str | None]:
     """The option's raw value and where it came from (None: the default)."""

@@ -207,20 +207,7 @@ def run_info(settings: Settings) -> dict[str, Any]:
         "suite": __version__,
         "spec": {"version": spec_version(), "sha256": spec_sha256()},
         "catalog": load_catalog().version,
-        "target": settings.base_url,
-        "targetSource": settings.base_url_source,
-        "profile": settings.profile.value,
-        "requestTimeoutS": settings.request_timeout_s,
-        "latencyBudgetMs": settings.latency_budget_ms,
-        "warningsAsErrors": settings.warnings_as_errors,
-        "requireComplete": settings.require_complete,
-        "knownWcid": settings.known_wcid,
-        "examples": settings.examples,
-        "seed": settings.seed,
-        "rateLimit": settings.rate_limit,
-        "successBudget": settings.success_budget,
-        "verifyTls": settings.verify_tls,
-        "proxy": settings.proxy,
+        **settings.recorded(),
     }
 
 

@@ -18,7 +18,6 @@ from typing import Any, TextIO
 
 import pytest
 
-from ..core.policy import Profile
 from ..core.settings import OPTIONS, Settings, SettingsError
 from ..reports import write_reports
 from ..reports.cassette import Cassette
@@ -55,11 +54,12 @@ def settings_of(run: Mapping[str, Any], given: Mapping[str, Any], reports_dir: P
     over the reports of the run that recorded the cassette.
     """
     options = {option.name: option for option in OPTIONS}
+    settings = Settings.from_recorded(run, reports_dir)
     recorded = {
-        "profile": Profile(run["profile"]),
-        "latency-budget": run["latencyBudgetMs"],
-        "warnings-as-errors": run["warningsAsErrors"],
-        "require-complete": run.get("requireComplete", False),
+        "profile": settings.profile,
+        "latency-budget": settings.latency_budget_ms,
+        "warnings-as-errors": settings.warnings_as_errors,
+        "require-complete": settings.require_complete,
         "reports-dir": str(reports_dir),
     }
     values: dict[str, Any] = {}
@@ -72,24 +72,13 @@ def settings_of(run: Mapping[str, Any], given: Mapping[str, Any], reports_dir: P
             values[name] = option.parse(raw) if isinstance(raw, str) else raw
         except ValueError as error:
             raise SettingsError(f"--{name}={raw!r}: {error}") from None
-    return Settings(
-        base_url=run["target"],
-        token=None,
+    return replace(
+        settings,
         profile=values["profile"],
-        warnings_as_errors=values["warnings-as-errors"],
-        known_wcid=run.get("knownWcid"),
-        request_timeout_s=run["requestTimeoutS"],
         latency_budget_ms=values["latency-budget"],
-        examples=run["examples"],
-        seed=run.get("seed"),
-        rate_limit=run.get("rateLimit"),
-        success_budget=run.get("successBudget"),
-        verify_tls=run.get("verifyTls", True),
-        ca_bundle=None,
-        reports_dir=Path(values["reports-dir"]),
+        warnings_as_errors=values["warnings-as-errors"],
         require_complete=values["require-complete"],
-        base_url_source=run.get("targetSource"),
-        proxy=run.get("proxy"),
+        reports_dir=Path(values["reports-dir"]),
     )
 
 
