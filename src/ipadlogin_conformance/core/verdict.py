@@ -41,23 +41,18 @@ class Finding:
     def is_problem(self) -> bool:
         return self.outcome in (Outcome.FAIL, Outcome.WARN)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "requirement": self.requirement,
-            "outcome": self.outcome.value,
-            "detail": self.detail,
-            "exchange": None if self.exchange is None else self.exchange.to_dict(),
-        }
+    def to_dict(self, exchange: Any = None) -> dict[str, Any]:
+        """Plain data: requirement, outcome, detail, and ``exchange`` as the caller stores it (a record
+        refers to its own exchanges by index, a cassette keeps the exchange beside); omitted when None."""
+        data: dict[str, Any] = {"requirement": self.requirement, "outcome": self.outcome.value, "detail": self.detail}
+        if exchange is not None:
+            data["exchange"] = exchange
+        return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
-        exchange = data.get("exchange")
-        return cls(
-            requirement=data["requirement"],
-            outcome=Outcome(data["outcome"]),
-            detail=data.get("detail", ""),
-            exchange=None if exchange is None else Exchange.from_dict(exchange),
-        )
+    def from_dict(cls, data: dict[str, Any], exchange: Exchange | None = None) -> Finding:
+        """The finding :meth:`to_dict` wrote, with the exchange the caller found for it."""
+        return cls(data["requirement"], Outcome(data["outcome"]), data.get("detail", ""), exchange)
 
 
 def passed(requirement_id: str, exchange: Exchange | None = None) -> Finding:

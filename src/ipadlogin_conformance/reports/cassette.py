@@ -36,7 +36,7 @@ from ..core.exchange import Exchange, ReceivedResponse, SentRequest, header
 from ..core.redaction import Redactor
 from ..core.settings import Settings
 from ..core.strict_json import dumps
-from ..core.verdict import Finding, Outcome
+from ..core.verdict import Finding
 from ..results.judgement import SENT_AT
 from ..results.overall import run_verdict
 from ..results.records import RunResults, TestRecord
@@ -158,7 +158,7 @@ def to_entry(exchange: Exchange, test_id: str, seed: int | None, findings: list[
         "_timedOut": exchange.timed_out,
     }
     if response_cut:
-        entry["_recordedFindings"] = [_finding_dict(finding) for finding in findings]
+        entry["_recordedFindings"] = [Finding.to_dict(finding) for finding in findings]
     return entry
 
 
@@ -192,10 +192,6 @@ def from_entry(entry: dict[str, Any]) -> Exchange:
         elapsed_ms=entry["time"],
         labels=labels,
     )
-
-
-def _finding_dict(finding: Finding) -> dict[str, Any]:
-    return {"requirement": finding.requirement, "outcome": finding.outcome.value, "detail": finding.detail}
 
 
 # --- the writer (controller side of a run) -----------------------------------------------
@@ -261,7 +257,7 @@ class CassetteWriter:
         own = []
         for i in record.direct:
             finding = record.findings[i]
-            data = _finding_dict(redact.finding(finding))
+            data = Finding.to_dict(redact.finding(finding))
             if finding.exchange is not None:
                 position = positions.get(id(finding.exchange))
                 data.update(
@@ -390,7 +386,7 @@ def read_cassette(path: Path) -> Cassette:
                 exchange,
                 har["_testId"],
                 har.get("_seed"),
-                None if recorded is None else [_finding(item, exchange) for item in recorded],
+                None if recorded is None else [Finding.from_dict(item, exchange) for item in recorded],
             )
         )
     tests = []
@@ -401,7 +397,7 @@ def read_cassette(path: Path) -> Cassette:
                 exchange: Exchange | None = entries[item["entry"]].exchange
             else:
                 exchange = Exchange.from_dict(item["exchange"]) if item.get("exchange") else None
-            own.append(_finding(item, exchange))
+            own.append(Finding.from_dict(item, exchange))
         tests.append(
             RecordedTest(har["testId"], har.get("seed"), har["requests"], har["successes"], har["refused"], own)
         )
@@ -414,7 +410,3 @@ def read_cassette(path: Path) -> Cassette:
         log.get("_overall"),
         None if info is None else run_info_from_dict(info),
     )
-
-
-def _finding(item: dict[str, Any], exchange: Exchange | None) -> Finding:
-    return Finding(item["requirement"], Outcome(item["outcome"]), item.get("detail", ""), exchange)

@@ -58,15 +58,10 @@ class TestRecord:
         index = {id(exchange): i for i, exchange in enumerate(self.exchanges)}
 
         def finding(item: Finding) -> dict[str, Any]:
-            data: dict[str, Any] = {
-                "requirement": item.requirement,
-                "outcome": item.outcome.value,
-                "detail": item.detail,
-            }
-            if item.exchange is not None:
-                position = index.get(id(item.exchange))
-                data["exchange"] = item.exchange.to_dict() if position is None else position
-            return data
+            if item.exchange is None:
+                return item.to_dict()
+            position = index.get(id(item.exchange))
+            return item.to_dict(item.exchange.to_dict() if position is None else position)
 
         return {
             "test_id": self.test_id,
@@ -88,10 +83,8 @@ class TestRecord:
         def finding(item: dict[str, Any]) -> Finding:
             exchange = item.get("exchange")
             if isinstance(exchange, int):
-                return Finding(
-                    item["requirement"], Outcome(item["outcome"]), item.get("detail", ""), exchanges[exchange]
-                )
-            return Finding.from_dict(item)
+                return Finding.from_dict(item, exchanges[exchange])
+            return Finding.from_dict(item, None if exchange is None else Exchange.from_dict(exchange))
 
         return cls(
             test_id=data["test_id"],
