@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
-from .config import DEFAULT_DEV_TOKEN, TOKEN_ENV, ServerConfig
+from .config import DEFAULT_DEV_TOKEN, TOKEN_ENV, ServerConfig, check_faults, check_token
 from .faults import CATALOG
 
 DEFAULT_PORT = 18081  # the port of the API page's example URL
@@ -28,15 +28,17 @@ def _port(text: str) -> int:
 
 
 def _fault(name: str) -> str:
-    if name not in CATALOG:
-        raise argparse.ArgumentTypeError(f"unknown fault {name!r} (see --list-faults)")
-    return name
+    try:
+        return check_faults([name])[0]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _token(text: str) -> str:
-    if not text or text != text.strip():
-        raise argparse.ArgumentTypeError("a token must be non-empty, without surrounding spaces")
-    return text
+    try:
+        return check_token(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

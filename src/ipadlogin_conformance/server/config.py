@@ -32,14 +32,11 @@ class ServerConfig:
     access_log: bool = True
 
     def __post_init__(self) -> None:
-        # An empty token would make an empty Authorization header valid (AUTH-2).
-        if not self.tokens or any(not t or t != t.strip() for t in self.tokens):
-            raise ValueError("tokens must be non-empty strings without surrounding spaces")
-        from .faults import CATALOG  # local: faults imports nothing from here at import time
-
-        unknown = [name for name in self.faults if name not in CATALOG]
-        if unknown:
-            raise ValueError(f"unknown fault(s): {', '.join(unknown)}")
+        if not self.tokens:
+            raise ValueError("a server needs a token")
+        for token in self.tokens:
+            check_token(token)
+        check_faults(self.faults)
 
     @classmethod
     def from_env(
@@ -58,3 +55,24 @@ class ServerConfig:
     @property
     def uses_dev_token(self) -> bool:
         return DEFAULT_DEV_TOKEN in self.tokens
+
+
+def check_token(token: str) -> str:
+    """The one rule for a server token (config, ``serve --token``, the embedded server); ValueError if broken.
+
+    An empty token would make an empty Authorization header valid (AUTH-2).
+    """
+    if not token or token != token.strip():
+        raise ValueError("a token must be non-empty, without surrounding spaces")
+    return token
+
+
+def check_faults(names: Iterable[str]) -> tuple[str, ...]:
+    """Fault names from the catalog, or ValueError naming the unknown ones (the one check for every entry point)."""
+    from .faults import CATALOG  # local: faults imports nothing from here at import time
+
+    names = tuple(names)
+    unknown = [name for name in names if name not in CATALOG]
+    if unknown:
+        raise ValueError(f"unknown fault(s): {', '.join(unknown)} (see --list-faults)")
+    return names

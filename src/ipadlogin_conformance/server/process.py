@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from .config import DEFAULT_DEV_TOKEN, TOKEN_ENV
+from .config import DEFAULT_DEV_TOKEN, TOKEN_ENV, check_faults, check_token
 
 _READY_RE = re.compile(r"ready at (\S+)")
 _SRC_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding ipadlogin_conformance
@@ -92,14 +92,8 @@ def start_reference_server(
     ``log`` appends the per-request log to a file; without it the access log
     is off (a busy suite would only fill a pipe).
     """
-    from .faults import CATALOG  # validate here: a clear error beats a child that exits
-
-    names = tuple(faults)
-    unknown = [n for n in names if n not in CATALOG]
-    if unknown:
-        raise ValueError(f"unknown fault(s): {', '.join(unknown)}")
-    if not token or token != token.strip():
-        raise ValueError("token must be non-empty, without surrounding spaces")
+    names = check_faults(faults)  # here: a clear error beats a child that exits
+    check_token(token)
     cmd = [sys.executable, "-m", "ipadlogin_conformance.server", "--host", host, "--port", str(port)]
     cmd += ["--stop-on-stdin-eof", *(arg for n in names for arg in ("--fault", n))]
     if log is None:
