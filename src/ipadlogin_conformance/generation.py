@@ -21,6 +21,7 @@ from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 from .checks import Expect, judge_login
 from .checks.policy import Policy
 from .checks.request_class import classify
+from .concurrency import LoginCall
 from .exchange import Exchange, ReceivedResponse, SentRequest
 from .redaction import PLACEHOLDER
 from .spec import spec_path
@@ -116,16 +117,25 @@ def expectation(body: bytes | None, with_token: bool) -> tuple[Expect, tuple[str
     return classify(_parsed(body))
 
 
-def send(request: GeneratedRequest, target: Target) -> Exchange:
-    """Send a generated case through the target (the property test and ``compare`` alike)."""
-    exchange = target.login(
+def login_call(request: GeneratedRequest) -> LoginCall:
+    """What a generated case sends (the property test and ``compare`` alike)."""
+    return LoginCall(
         request.body,
         token=VALID_TOKEN if request.with_token else None,
         content_type=request.content_type,
         may_succeed=request.expect is not Expect.FAILURE,
     )
+
+
+def labeled(exchange: Exchange, request: GeneratedRequest) -> Exchange:
+    """The exchange of a generated case, labeled with the case (its id and phase)."""
     exchange.labels.update(case_id=request.case_id, phase=request.phase)
     return exchange
+
+
+def send(request: GeneratedRequest, target: Target) -> Exchange:
+    """Send a generated case through the target."""
+    return labeled(login_call(request).send(target), request)
 
 
 def generated_requests(*, examples: int, run_seed: int, positive: bool) -> list[GeneratedRequest]:

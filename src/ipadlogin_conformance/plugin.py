@@ -40,6 +40,7 @@ from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typ
 from .settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
+from .prefetch import MARKER_LINE, ipadlogin_ahead, send_later, sent_ahead, settle  # noqa: F401 - fixtures
 from .reports import JUNIT_XML, ReportsDirError, ReportsLock, RunProgress, lock_reports_dir, prepare_reports_dir, write_reports
 from .target import Target, TargetConfig, Unreachable, require_reachable
 from .verdict import Finding
@@ -81,6 +82,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 @pytest.hookimpl(tryfirst=True)  # before pytest's junitxml reads --junitxml (see _prepare_reports)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements the test checks")
+    config.addinivalue_line("markers", MARKER_LINE)
     if not suite_selected(config, SUITE_DIR):
         return  # installed for every pytest run (an entry point): inert unless the suite's tests are collected
     try:
@@ -304,6 +306,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     result = not_sent = None
     try:
         result = yield
+        settle(item)  # a property test's answers still in flight
     except BudgetExhausted as error:  # also TargetStalled
         not_sent = f"not sent: {error}"
     if PROGRESS in item.stash:

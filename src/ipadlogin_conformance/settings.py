@@ -76,6 +76,18 @@ def _count(text: str) -> int:
     return value
 
 
+MAX_CONCURRENCY = 32
+"""Requests in flight at most: more buys nothing under a rate cap and only piles up timeouts on a stalled host."""
+
+
+def _concurrency(text: str) -> int:
+    wanted = f"must be a whole number from 1 to {MAX_CONCURRENCY}"
+    value = _whole(text, wanted)
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise ValueError(wanted)
+    return value
+
+
 def _is_unlimited(text: str) -> bool:
     return text.strip().lower() in ("0", "unlimited", "none")
 
@@ -153,7 +165,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("known-wcid", "IPADLOGIN_KNOWN_WCID", str, "A wcId the target knows: its re-login must succeed (REQ-7).", metavar="WCID"),
     Option("request-timeout", "IPADLOGIN_REQUEST_TIMEOUT", _seconds, "Seconds a call may take before TIME-1 fails.", "10", metavar="SECONDS"),
     Option("latency-budget", "IPADLOGIN_LATENCY_BUDGET_MS", _positive_float, "p95 latency budget in milliseconds (TIME-2).", "1000", metavar="MS"),
-    Option("examples", "IPADLOGIN_EXAMPLES", _count, "Generated cases per property test.", "500", metavar="N"),
+    Option("examples", "IPADLOGIN_EXAMPLES", _count, "Generated cases per property test (default: 500 against the embedded server; 60 against a target, where alike cases are sent once).", metavar="N"),
+    Option("concurrency", "IPADLOGIN_CONCURRENCY", _concurrency, f"Requests in flight at most, 1 to {MAX_CONCURRENCY}, within the rate cap and the success budget (default: 4 against a target, 1 against the embedded server).", metavar="N"),
     Option("rate-limit", "IPADLOGIN_RATE_LIMIT", _rate, "Requests per second at most, 0 for no cap (default: 5 against a target, no cap against the embedded server).", metavar="PER_SECOND"),
     Option("success-budget", "IPADLOGIN_SUCCESS_BUDGET", _whole_limit, "Calls that may succeed at most, 0 for no cap (default: 25 against a target, no cap against the embedded server).", metavar="N"),
     Option("insecure", "IPADLOGIN_INSECURE", _flag, "Do not verify the target's TLS certificate.", "false", is_flag=True),
@@ -164,6 +177,13 @@ OPTIONS: tuple[Option, ...] = (
 
 LIVE_TARGET_RATE_LIMIT = 5.0
 LIVE_TARGET_SUCCESS_BUDGET = 25
+LIVE_TARGET_EXAMPLES = 60
+"""Sized by the benchmark: with the hand-written cases, a run of about 45 s at the default rate cap."""
+LIVE_TARGET_CONCURRENCY = 4
+"""Enough to keep the default rate cap busy against a server answering in 300 ms (measured: bench/run.py)."""
+EMBEDDED_EXAMPLES = 500
+EMBEDDED_CONCURRENCY = 1
+"""Against the embedded server the client is never waiting: generating cases is the cost (measured: bench/run.py)."""
 
 BASE_URL_OPTION = "--base-url"
 BASE_URL_ENVS = ("IPADLOGIN_BASE_URL", "PYTEST_BASE_URL")
@@ -197,6 +217,8 @@ class Settings:
     """Whether the standard proxy variables apply (see :mod:`.proxies`); --no-proxy: not."""
     proxy: str | None = None
     """The proxy the target is reached through, as shown (address and variable, never credentials); None: none."""
+    concurrency: int = EMBEDDED_CONCURRENCY
+    """Requests in flight at most (see :mod:`.concurrency`)."""
 
     @property
     def embedded(self) -> bool:
@@ -309,6 +331,10 @@ def resolve(
     for name, default in live_default.items():
         if name not in explicit:
             values[name] = UNLIMITED if embedded else default
+    by_target = {"examples": (EMBEDDED_EXAMPLES, LIVE_TARGET_EXAMPLES), "concurrency": (EMBEDDED_CONCURRENCY, LIVE_TARGET_CONCURRENCY)}
+    for name, (embedded_default, live) in by_target.items():
+        if name not in explicit:
+            values[name] = embedded_default if embedded else live
     return Settings(
         base_url=base_url,
         token=values["auth-token"],
@@ -328,4 +354,5 @@ def resolve(
         base_url_source=base_url_source,
         use_proxy_env=use_proxy_env,
         proxy=None if proxy is None else proxy.shown,
+        concurrency=values["concurrency"],
     )
