@@ -12,6 +12,7 @@ schemathesis CLI too (``SCHEMATHESIS_HOOKS=ipadlogin_conformance.generation``).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,7 +139,7 @@ def send(request: GeneratedRequest, target: Target) -> Exchange:
     return labeled(login_call(request).send(target), request)
 
 
-def generated_requests(*, examples: int, run_seed: int, positive: bool) -> list[GeneratedRequest]:
+def generated_requests(*, examples: int, run_seed: int, positive: bool, shards: Iterable[int] = range(SHARDS)) -> list[GeneratedRequest]:
     """Every shard's generated cases as the property tests get them, without pytest (for ``compare``).
 
     Schemathesis's own builder of the pytest test runs the same phases with
@@ -149,7 +150,7 @@ def generated_requests(*, examples: int, run_seed: int, positive: bool) -> list[
     from schemathesis.pytest._test_builder import build_operation_test
 
     found: list[GeneratedRequest] = []
-    for shard in range(SHARDS):
+    for shard in shards:
         schema = load_schema(examples=examples, run_seed=run_seed, shard=shard, positive=positive)
         for operation in schema.get_all_operations():
             test = build_operation_test(config=schema.config, operation=operation.ok(), test_func=lambda case: found.append(to_request(case)),

@@ -40,6 +40,7 @@ from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typ
 from .settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, resolve
 from .budget import Budget, BudgetExhausted
 from .parallel import SharedBudgetDir, budget_state_file
+from .plan import plan_line, planned_requests
 from .prefetch import MARKER_LINE, ipadlogin_ahead, send_later, sent_ahead, settle  # noqa: F401 - fixtures
 from .reports import JUNIT_XML, ReportsDirError, ReportsLock, RunProgress, lock_reports_dir, prepare_reports_dir, write_reports
 from .target import Target, TargetConfig, Unreachable, require_reachable
@@ -350,7 +351,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     record = item.stash.get(RECORD, None)
     if record is not None and report.when == "teardown":
         setattr(report, REPORT_ATTRIBUTE, record.to_dict())
-    _redact_report(report, Redactor(item.config.stash[SETTINGS].token))
+    settings = item.config.stash.get(SETTINGS, None)
+    if settings is not None:  # None: the plugin is inert (the suite is not collected)
+        _redact_report(report, Redactor(settings.token))
     return report
 
 
@@ -387,6 +390,7 @@ class RunReporter:
         self.cassette = CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if self.reports else None
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
         self.header = config.stash[HEADER]
+        self.planned = False
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """pytest shows the report header (the target) only at normal verbosity; the console tool runs -q."""
@@ -394,6 +398,22 @@ class RunReporter:
         if terminal is not None and terminal.verbosity < 0:
             for line in self.header:
                 terminal.write_line(line)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.items:
+            self._show_plan(session.config, [item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self._show_plan(node.config, ids)
+
+    def _show_plan(self, config: pytest.Config, nodeids: list[str]) -> None:
+        """Before the first request: about how many there will be, and how long the rate cap makes them (once)."""
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if self.planned or terminal is None or config.option.collectonly:
+            return
+        self.planned = True
+        terminal.write_line(plan_line(planned_requests(nodeids, self.settings), self.settings))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, REPORT_ATTRIBUTE, None)
