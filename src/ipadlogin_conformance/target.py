@@ -29,6 +29,7 @@ import os
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -151,6 +152,8 @@ class Target:
         self._wire = Wire()
         self._pools: dict[str, httpcore.ConnectionPool] = {}
         """By proxy URL ("" for direct connections)."""
+        self._pools_lock = threading.Lock()
+        """Requests in flight (see :mod:`.concurrency`) may need a pool at the same moment: one is made."""
         self._fetch_policy = FetchPolicy.for_base_url(config.base_url)
         self._stalled: dict[tuple[str, str], str] = {}
         """Origin (scheme, host:port) -> why no more requests go there."""
@@ -349,14 +352,15 @@ class Target:
 
     def _pool(self, proxy: ProxyChoice | None) -> httpcore.ConnectionPool:
         key = "" if proxy is None else proxy.url
-        if key not in self._pools:
-            self._pools[key] = httpcore.ConnectionPool(
-                ssl_context=self._ssl_context,
-                proxy=None if proxy is None else proxy.for_httpcore(),
-                network_backend=self._wire,
-                keepalive_expiry=KEEPALIVE_S,
-            )
-        return self._pools[key]
+        with self._pools_lock:
+            if key not in self._pools:
+                self._pools[key] = httpcore.ConnectionPool(
+                    ssl_context=self._ssl_context,
+                    proxy=None if proxy is None else proxy.for_httpcore(),
+                    network_backend=self._wire,
+                    keepalive_expiry=KEEPALIVE_S,
+                )
+            return self._pools[key]
 
     def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpcore.Request:
         """The request as httpx would send it: httpx's reading of the URL (IDNA, percent-encoding), its headers,

@@ -5,7 +5,10 @@ raises inside the Hypothesis loop, so one broken case neither stops the
 exploration nor triggers shrinking (each shrink step would be another call
 to a live server). The test fails afterwards, with the evidence and the seed.
 The cases are split into shards (see generation.SHARDS) so xdist can run
-them on several cores; the run's seed replays all of them.
+them on several cores; the run's seed replays all of them. Cases go out
+through ``send_later`` (up to --concurrency in flight, judged in order, see
+prefetch.py); against a live target a case alike an earlier one is not sent
+(alike.py).
 """
 
 from __future__ import annotations
