@@ -308,20 +308,25 @@ class Medians:
     requests: int
     rss_mb: float
     walls: list[float]
+    plan: str
+    """The plan the run showed at its start (its estimate, beside the requests it sent)."""
 
 
 def medians(command: list[str], reports: Path, runs: int) -> Medians:
     """``runs`` runs of one command: the median wall time, requests (summary.json) and peak RSS."""
     results: list[tuple[float, int, float]] = []
+    plan = ""
     for _ in range(runs):
         result = timed(command)
+        shown = re.search(r"plan (~\d+ requests)", result.output)
+        plan = shown.group(1) if shown else "no plan shown"
         summary = reports / "summary.json"
         if not summary.exists():
             raise RuntimeError(f"run wrote no summary ({result.returncode}):\n{result.output[-3000:]}")
         results.append((result.wall_s, json.loads(summary.read_text())["budget"]["requests"], result.peak_rss_mb))
     walls = sorted(r[0] for r in results)
     return Medians(statistics.median(walls), int(statistics.median(r[1] for r in results)),
-                   statistics.median(r[2] for r in results), walls)
+                   statistics.median(r[2] for r in results), walls, plan)
 
 
 def live_defaults(runs: int) -> dict[str, Medians]:
@@ -480,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, run in live.items():
             limit = limits.get(name)
             verdict = f" = {run.wall_s / limit:.2f} of the target <= {limit:g} s: {target(run.wall_s <= limit)}" if limit else ""
-            say(f"  {labels[name]:<44} {run.wall_s:6.1f} s, {run.requests} requests, {run.rss_mb:.0f} MB{verdict}  "
+            say(f"  {labels[name]:<44} {run.wall_s:6.1f} s, {run.requests} requests (plan {run.plan}), {run.rss_mb:.0f} MB{verdict}  "
                 f"(runs: {', '.join(f'{w:.1f}' for w in run.walls)})")
         say(f"  in flight / one at a time, uncapped: {live['uncapped'].wall_s / live['sequential'].wall_s:.2f}x the time; "
             f"embedded peak RSS <= 150 MB: {target(live['embedded'].rss_mb <= 150)}")

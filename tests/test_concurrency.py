@@ -95,14 +95,36 @@ def test_rate_cap_holds_with_requests_in_flight() -> None:
     assert times[-1] - times[0] >= (len(times) - 2) / rate, times
 
 
-def test_a_stalled_host_costs_one_timeout_not_one_per_request() -> None:
+def test_a_host_hanging_from_the_start_gets_one_request() -> None:
     with HostileServer(silent) as server:
         results, target = _sent(server.url, [MUST_FAIL] * 12, 4, timeout_s=1.0)
         received = len(server.requests)
     first, *rest = results
     assert first.exchange is not None and first.exchange.timed_out
     assert all(isinstance(sent.not_sent, TargetStalled) for sent in rest)
-    assert received <= 4  # never more than were in flight when the first one ran out of time
+    assert received == 1  # the first request goes alone
+    assert target.stalled() is not None
+
+
+def test_a_host_hanging_midway_costs_one_timeout_not_one_per_request() -> None:
+    turns = iter(range(1_000_000))
+    lock = threading.Lock()
+
+    def answers_twice_then_hangs(conn: object, ctx: Context) -> None:
+        with lock:
+            turn = next(turns)
+        if turn < 2:
+            conn.sendall(response_head("200 OK", Content_Length=len(FAILURE)) + FAILURE)  # type: ignore[attr-defined]
+        else:
+            silent(conn, ctx)  # type: ignore[arg-type]
+
+    with HostileServer(answers_twice_then_hangs) as server:  # type: ignore[arg-type]
+        results, target = _sent(server.url, [MUST_FAIL] * 12, 4, timeout_s=1.0)
+        received = len(server.requests)
+    timed_out = [i for i, sent in enumerate(results) if sent.exchange is not None and sent.exchange.timed_out]
+    assert len(timed_out) == 1, _outline(results)  # one timeout read; the answers after it in order are dropped
+    assert all(isinstance(sent.not_sent, TargetStalled) for sent in results[timed_out[0] + 1:])
+    assert received <= 2 + 4  # the answered two, then never more than were in flight when the hang began
     assert target.stalled() is not None
 
 

@@ -13,9 +13,11 @@ while the limits hold exactly as for one request at a time:
   the dispatcher waits for those to be answered before deciding, so the same
   requests are refused as in a sequential run (across xdist workers the budget
   is shared as always, and who is refused depends on the race, as before);
-- once a request to the host gets no complete answer in time, no further one is
-  dispatched: at most ``concurrency - 1`` others are in flight, and they end by
-  their own deadline, so a stalled host costs one timeout, not one per request.
+- the first request goes alone: a host that hangs from the start sees that one
+  request only. Once a request to the host gets no complete answer in time, no
+  further one is dispatched: at most ``concurrency - 1`` others are in flight,
+  and they end by their own deadline, so a stalled host costs one timeout, not
+  one per request.
 
 Results are read back in submission order (:meth:`InFlight.results`); the
 reader applies the stall rule in that order (:meth:`~.target.Target.adopt_stall`)
@@ -96,6 +98,8 @@ class InFlight:
         """Submitted and not dispatched yet."""
         self._changed = threading.Condition()
         self._in_flight = 0
+        self._answered = False
+        """Whether the first request has ended: until then it is alone in flight."""
         self._reserved = 0
         """Reservations against the success budget held by this batch's requests in flight."""
         self._closing = False
@@ -162,7 +166,7 @@ class InFlight:
     def _dispatch(self) -> None:
         while True:
             with self._changed:
-                while not self._closing and (not self._backlog or self._in_flight >= self.concurrency):
+                while not self._closing and (not self._backlog or self._in_flight >= self._room()):
                     self._changed.wait()
                 if self._closing:
                     for item in self._backlog:
@@ -179,6 +183,9 @@ class InFlight:
             except BaseException as error:  # never leave a reader waiting
                 if not item.future.done():
                     item.future.set_exception(error)
+
+    def _room(self) -> int:
+        return self.concurrency if self._answered else 1
 
     def _admit_and_send(self, item: _Item) -> None:
         refused_before = self._view.budget.usage.refused
@@ -205,6 +212,7 @@ class InFlight:
             with self._changed:
                 self._in_flight -= 1
                 self._reserved -= reserved
+                self._answered = True
                 self._changed.notify_all()
 
 
