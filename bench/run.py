@@ -374,7 +374,7 @@ def target(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=500, help="generated cases (suite and CLI alike)")
     parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk measurement")
@@ -383,7 +383,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-live", action="store_true", help="skip the live defaults (about 4 min at 3 runs)")
     parser.add_argument("--skip-faults", action="store_true", help="skip the fault score with the live defaults (minutes)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     figures: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine(), "examples": args.examples}
     say = print
     say(f"ipadlogin-conformance benchmark · {figures['date']} · {figures['machine']}")
@@ -476,6 +480,16 @@ def main(argv: list[str] | None = None) -> int:
         for workers, (wall, requests) in slow.items():
             say(f"  {workers} worker(s): {wall:.1f} s wall, {requests} requests, {requests / wall:.2f} req/s over the whole run")
         figures["slow"] = {str(k): {"wall_s": v[0], "requests": v[1]} for k, v in slow.items()}
+    live_sections(args, figures, say)
+    say(f"\nat end: {load()}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+def live_sections(args: argparse.Namespace, figures: dict[str, Any], say: Any = print) -> None:
+    """[L] and [F]: the live defaults against a 300 ms server, and the fault score with them
+    (also alone: python -c 'import bench.run as b; b.live_sections(b.parse([]), {})')."""
     if not args.skip_live:
         say(f"\n[L] live defaults, the whole suite against a server answering in 300 ms (fault slow); medians of {args.runs} runs")
         live = live_defaults(args.runs)
@@ -494,10 +508,6 @@ def main(argv: list[str] | None = None) -> int:
         say("\n[F] the fault self-test with the live --examples default")
         figures["live_fault_score"] = live_fault_score()
         say(f"  {figures['live_fault_score']}")
-    say(f"\nat end: {load()}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
-    return 0
 
 
 def _part_dict(part: SuitePart) -> dict[str, float]:
