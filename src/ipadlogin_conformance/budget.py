@@ -157,6 +157,13 @@ class Budget:
         clone._usage_lock = threading.Lock()
         return clone
 
+    def credit(self, requests: int, successes: int, refused: int) -> None:
+        """Count what a view sent as this budget's usage (when the run reads it, in order: see :mod:`.concurrency`)."""
+        with self._usage_lock:
+            self.usage.requests += requests
+            self.usage.successes += successes
+            self.usage.refused += refused
+
     def taken(self) -> bool:
         """Whether every success of the budget is spent or reserved: a request that may succeed would be refused now."""
         if self.max_successes is None:

@@ -19,7 +19,8 @@ while the limits hold exactly as for one request at a time:
   and they end by their own deadline, so a stalled host costs one timeout, not
   one per request.
 
-Results are read back in submission order (:meth:`InFlight.results`); the
+Results are read back in submission order (:meth:`InFlight.results`), and
+counted then on the Target's usage (so the test reading one counts it); the
 reader applies the stall rule in that order (:meth:`~.target.Target.adopt_stall`)
 and drops the answers to requests that a sequential run would not have sent
 after the stall. Judgements, records and the cassette therefore come out as
@@ -71,7 +72,7 @@ class Sent:
     requests: int = 0
     successes: int = 0
     refused: int = 0
-    """Requests not sent because the success budget was spent (what a test's record counts)."""
+    """Not sent because the success budget was spent. These three are credited to the Target's usage when read."""
 
     def exchange_or_raise(self) -> Exchange:
         if self.exchange is None:
@@ -132,6 +133,7 @@ class InFlight:
         if not self._items or (not wait and not self._items[0].future.done()):
             return None
         sent = self._items.popleft().future.result()
+        self.target.budget.credit(sent.requests, sent.successes, sent.refused)  # the test reading it counts it
         if self._stalled_after:
             return Sent(not_sent=TargetStalled(self.target.stalled() or "an earlier request got no complete answer in time"))
         if sent.exchange is not None and sent.exchange.timed_out:

@@ -25,7 +25,6 @@ import pytest
 
 from .concurrency import InFlight, LoginCall, Sent
 from .exchange import Exchange
-from .results import TestRecord
 from .settings import Settings
 from .target import Target
 
@@ -81,13 +80,6 @@ def login_call_of(item: pytest.Item) -> LoginCall:
     return marker.args[0]
 
 
-def count(record: TestRecord, sent: Sent) -> None:
-    """A request sent by a batch counts on the test it belongs to (the judge fixture counts the test's own)."""
-    record.requests += sent.requests
-    record.successes += sent.successes
-    record.refused += sent.refused
-
-
 @pytest.fixture(scope="session")
 def ipadlogin_ahead(target: Target, ipadlogin_settings: Settings, pytestconfig: pytest.Config) -> Iterator[Ahead | None]:
     """Requests sent ahead for the deterministic tests; None where each test sends its own (see the module)."""
@@ -103,14 +95,15 @@ def ipadlogin_ahead(target: Target, ipadlogin_settings: Settings, pytestconfig: 
 
 @pytest.fixture
 def sent_ahead(request: pytest.FixtureRequest, target: Target, judge: object, ipadlogin_ahead: Ahead | None) -> Callable[[], Exchange]:
-    """The exchange of the test's ``login_call``; raises BudgetExhausted or TargetStalled when it was not sent."""
+    """The exchange of the test's ``login_call``; raises BudgetExhausted or TargetStalled when it was not sent.
+
+    (``judge`` first: it skips a test once the host stalled, and counts what the test reads.)
+    """
 
     def exchange() -> Exchange:
         if ipadlogin_ahead is None:
             return login_call_of(request.node).send(target)
-        sent = ipadlogin_ahead.take(request.node)
-        count(judge.record, sent)  # type: ignore[attr-defined]
-        return sent.exchange_or_raise()
+        return ipadlogin_ahead.take(request.node).exchange_or_raise()
 
     return exchange
 
@@ -118,9 +111,8 @@ def sent_ahead(request: pytest.FixtureRequest, target: Target, judge: object, ip
 class _Later:
     """A property test's requests in flight and what to do with each answer, in order."""
 
-    def __init__(self, flight: InFlight, record: TestRecord) -> None:
+    def __init__(self, flight: InFlight) -> None:
         self.flight = flight
-        self.record = record
         self.on_answer: deque[OnAnswer] = deque()
 
     def submit(self, call: LoginCall, on_answer: OnAnswer) -> None:
@@ -134,7 +126,6 @@ class _Later:
             if sent is None:
                 return
             handle = self.on_answer.popleft()
-            count(self.record, sent)
             if sent.exchange is not None:
                 handle(sent.exchange)
 
@@ -143,7 +134,7 @@ class _Later:
 def send_later(request: pytest.FixtureRequest, target: Target, judge: object,
                ipadlogin_settings: Settings) -> Iterator[Callable[[LoginCall, OnAnswer], None]]:
     """Submit a request and what to do with its answer; answers are handled in order (a request not sent: nothing)."""
-    later = _Later(InFlight(target, ipadlogin_settings.concurrency), judge.record)  # type: ignore[attr-defined]
+    later = _Later(InFlight(target, ipadlogin_settings.concurrency))
     request.node.stash[_LATER] = later
     try:
         yield later.submit
