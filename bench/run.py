@@ -494,7 +494,7 @@ def live_sections(args: argparse.Namespace, figures: dict[str, Any], say: Any = 
         say(f"\n[L] live defaults, the whole suite against a server answering in 300 ms (fault slow); medians of {args.runs} runs")
         live = live_defaults(args.runs)
         limits = {"capped": 45.0, "uncapped": 20.0, "embedded": 7.0}
-        labels = {"capped": "live defaults (5 req/s, 4 in flight)", "uncapped": "the same, --rate-limit 0",
+        labels = {"capped": "live defaults (5 req/s, 8 in flight)", "uncapped": "the same, --rate-limit 0",
                   "sequential": "the same, one at a time (--concurrency 1)", "embedded": "embedded default (no options)"}
         for name, run in live.items():
             limit = limits.get(name)

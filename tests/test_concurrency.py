@@ -5,7 +5,7 @@ and the stall rule hold with requests in flight, and nothing is lost to a
 server that drops connections. Then whole runs: the same verdicts and the
 same cassette as a sequential run with one seed, the budget across ``-n 2``,
 the plan shown at the start, and a wrong --concurrency as a usage error.
-(The rate cap across two workers, now with the live default of 4 in flight,
+(The rate cap across two workers, now with the live default of 8 in flight,
 is test_parallel.py's test_rate_cap_holds_across_two_workers.)
 """
 
@@ -211,7 +211,7 @@ def test_the_plan_is_shown_before_the_first_request(reference: RunningServer) ->
     run = run_suite(["--base-url", reference.url, "--auth-token", TOKEN, "--assert=plain", "-k", "auth or method",
                      f"{SUITE}/test_cases.py", f"{SUITE}/test_methods.py"])
     selected = int(re.search(r"(\d+) passed", run.output).group(1))  # type: ignore[union-attr]
-    assert f"plan ~{selected} requests, ~{selected / 5:.0f} s at 5 req/s, up to 4 in flight" in run.output, run.tail()
+    assert f"plan ~{selected} requests, ~{selected / 5:.0f} s at 5 req/s, up to 8 in flight" in run.output, run.tail()
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "33", "1000000", "four"])
@@ -233,5 +233,5 @@ def test_a_wrong_concurrency_is_one_line_and_exit_4() -> None:
 def test_concurrency_defaults_by_target() -> None:
     assert resolve({}, environ={}).concurrency == 1
     live = resolve({"base_url": "http://127.0.0.1:9", "ipadlogin_auth_token": TOKEN}, environ={})
-    assert (live.concurrency, live.examples) == (4, 300)
+    assert (live.concurrency, live.examples) == (8, 300)
     assert resolve({"ipadlogin_concurrency": "8"}, environ={}).concurrency == 8
