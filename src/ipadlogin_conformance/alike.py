@@ -10,9 +10,10 @@ sends only the first case of each kind; the embedded server gets them all.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .generation import GeneratedRequest
+if TYPE_CHECKING:  # generation imports schemathesis, which the plugin loads only when the suite runs
+    from .generation import GeneratedRequest
 
 MAX_DEPTH = 16
 """Nesting followed into a body; deeper values are one shape ("deep")."""

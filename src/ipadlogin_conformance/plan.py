@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .alike import FirstOfKind
-from .generation import fuzzing_cases, generated_requests
 from .settings import Settings
 
 REQUESTS_PER_TEST = {"test_cases.py": 1, "test_methods.py": 1, "test_qr.py": 2, "test_relogin.py": 1}
@@ -41,6 +39,10 @@ def planned_requests(nodeids: Iterable[str], settings: Settings) -> int:
 def _generated(shards: list[int], settings: Settings) -> int:
     if not shards:
         return 0
+    # Imported here: the plugin loads this module in every pytest run, and schemathesis takes a while to import.
+    from .alike import FirstOfKind
+    from .generation import fuzzing_cases, generated_requests
+
     if settings.embedded or settings.seed is None:
         return fuzzing_cases(settings.examples) * len(shards) + (EXPLICIT_PHASE_CASES if 0 in shards else 0)
     alike = FirstOfKind()
