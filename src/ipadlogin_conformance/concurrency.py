@@ -219,13 +219,14 @@ class InFlight:
 
 
 def _sent_inline(target: Target, call: LoginCall) -> Sent:
+    """One request as before, on this thread (the view's usage is this thread's alone: its change is the request's)."""
     usage = target.budget.usage
-    refused_before = usage.refused
+    successes_before, refused_before = usage.successes, usage.refused
     try:
         exchange = call.send(target)
     except BudgetExhausted as error:
         return Sent(not_sent=error, refused=usage.refused - refused_before)
-    return Sent(exchange, requests=1, successes=int(_accepted(exchange)))
+    return Sent(exchange, requests=1, successes=usage.successes - successes_before)
 
 
 def _accepted(exchange: Exchange) -> bool:
