@@ -4,7 +4,8 @@ Against a live target every request costs (risk control, the rate cap, real
 latency), and two generated bodies that differ only in their values, such as
 ``{"type": 7}`` and ``{"type": 12}``, are judged by the same requirement with
 the same expectation: the second buys no verdict the first did not. A live run
-sends only the first case of each kind; the embedded server gets them all.
+sends only the first case of each kind in each property test (shard); the
+embedded server gets them all.
 """
 
 from __future__ import annotations

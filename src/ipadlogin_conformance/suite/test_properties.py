@@ -23,12 +23,13 @@ from ipadlogin_conformance.generation import SHARDS, fuzzing_cases, labeled, loa
 from ipadlogin_conformance.plugin import active_settings
 
 _settings = active_settings()
-_alike = FirstOfKind()
-"""Against a live target, a case alike an earlier one (same class, same body shape) is not sent (see alike.py)."""
 
 
 def _shard_test(shard: int) -> Callable[..., None]:
     schema = load_schema(examples=_settings.examples, run_seed=_settings.seed, shard=shard, positive=_settings.embedded)
+    # Against a live target a case alike an earlier one of the shard is not sent (see alike.py): per shard, so that
+    # a run split over xdist workers sends what a serial one sends.
+    alike = FirstOfKind()
 
     @pytest.mark.requirement("AUTH-1", "AUTH-3", "REQ-1", "REQ-2", "REQ-3", "REQ-4", "REQ-5", "REQ-6", "REQ-7", "REQ-8")
     @schema.parametrize()
@@ -36,7 +37,7 @@ def _shard_test(shard: int) -> Callable[..., None]:
         judge.record.seed = _settings.seed
         judge.progress.plan(fuzzing_cases(_settings.examples), "fuzzing")
         request = to_request(case)
-        if not _settings.embedded and not _alike.first(request):
+        if not _settings.embedded and not alike.first(request):
             return
 
         def judged(exchange: Any) -> None:  # in order, as answers arrive (a request not sent: never called)
