@@ -1,6 +1,6 @@
 """The side-by-side benchmark: every figure and ratio measured in one run, on this machine.
 
-    .venv/bin/python -m bench.run [--examples 500] [--seconds 5] [--skip-slow]
+    .venv/bin/python -m bench.run [--examples 500] [--seconds 5] [--skip-slow] [--runs 3] [--skip-live] [--skip-faults]
 
 Loopback only; every load loop is bounded in count and time. Needs the
 ``bench`` extra (psutil) and, for the server section, ``wrk``; Prism
@@ -17,6 +17,7 @@ import platform
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -386,6 +387,77 @@ def slow_target(workers: int, rate_limit: float) -> tuple[float, int]:
     return result.wall_s, requests
 
 
+@dataclass
+class Medians:
+    wall_s: float
+    requests: int
+    rss_mb: float
+    walls: list[float]
+    plan: str
+    """The plan the run showed at its start (its estimate, beside the requests it sent)."""
+
+
+def medians(command: list[str], reports: Path, runs: int) -> Medians:
+    """``runs`` runs of one command: the median wall time, requests (summary.json) and peak RSS."""
+    results: list[tuple[float, int, float]] = []
+    plan = ""
+    for _ in range(runs):
+        result = timed(command)
+        shown = re.search(r"plan (~\d+ requests)", result.output)
+        plan = shown.group(1) if shown else "no plan shown"
+        summary = reports / "summary.json"
+        if not summary.exists():
+            raise RuntimeError(f"run wrote no summary ({result.returncode}):\n{result.output[-3000:]}")
+        results.append((result.wall_s, json.loads(summary.read_text())["budget"]["requests"], result.peak_rss_mb))
+    walls = sorted(r[0] for r in results)
+    return Medians(
+        statistics.median(walls),
+        int(statistics.median(r[1] for r in results)),
+        statistics.median(r[2] for r in results),
+        walls,
+        plan,
+    )
+
+
+def live_defaults(runs: int) -> dict[str, Medians]:
+    """The whole suite with a live target's defaults against a server answering in 300 ms (the ``slow`` fault):
+    as shipped (5 req/s), uncapped, and one at a time uncapped; then the embedded default run."""
+    found: dict[str, Medians] = {}
+    with bench_server("reference", "slow") as url, tempfile.TemporaryDirectory() as scratch:
+        live = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--base-url",
+            url,
+            "--auth-token",
+            TOKEN,
+            "--reports-dir",
+            scratch,
+            SUITE,
+        ]
+        found["capped"] = medians(live, Path(scratch), runs)
+        found["uncapped"] = medians([*live[:-1], "--rate-limit", "0", SUITE], Path(scratch), runs)
+        found["sequential"] = medians(
+            [*live[:-1], "--rate-limit", "0", "--concurrency", "1", SUITE], Path(scratch), runs
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        found["embedded"] = medians(
+            [sys.executable, "-m", "pytest", "-q", "--reports-dir", scratch, SUITE], Path(scratch), runs
+        )
+    return found
+
+
+def live_fault_score() -> str:
+    """The fault self-test with the live --examples default (requests in flight, alike cases sent once): its score line."""
+    from ipadlogin_conformance.core.settings import LIVE_TARGET_EXAMPLES
+
+    result = timed([sys.executable, "scripts/fault_score.py", "--examples", str(LIVE_TARGET_EXAMPLES)], limit_s=1800)
+    score = re.search(r"\*\*Faults caught exactly: .*", result.output)
+    return score.group(0).replace("**", "") if score else f"no score (exit {result.returncode})"
+
+
 # --- the report -----------------------------------------------------------------------------
 
 
@@ -412,13 +484,24 @@ def target(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=500, help="generated cases (suite and CLI alike)")
     parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk measurement")
     parser.add_argument("--skip-slow", action="store_true", help="skip the 300 ms target (about 30 s)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs of each live-defaults figure, of which the median counts"
+    )
+    parser.add_argument("--skip-live", action="store_true", help="skip the live defaults (about 4 min at 3 runs)")
+    parser.add_argument(
+        "--skip-faults", action="store_true", help="skip the fault score with the live defaults (minutes)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     figures: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine(), "examples": args.examples}
     say = print
     say(f"ipadlogin-conformance benchmark · {figures['date']} · {figures['machine']}")
@@ -564,10 +647,48 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {workers} worker(s): {wall:.1f} s wall, {requests} requests, {requests / wall:.2f} req/s over the whole run"
             )
         figures["slow"] = {str(k): {"wall_s": v[0], "requests": v[1]} for k, v in slow.items()}
+    live_sections(args, figures, say)
     say(f"\nat end: {load()}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
+
+
+def live_sections(args: argparse.Namespace, figures: dict[str, Any], say: Any = print) -> None:
+    """[L] and [F]: the live defaults against a 300 ms server, and the fault score with them
+    (also alone: python -c 'import bench.run as b; b.live_sections(b.parse([]), {})')."""
+    if not args.skip_live:
+        say(
+            f"\n[L] live defaults, the whole suite against a server answering in 300 ms (fault slow); medians of {args.runs} runs"
+        )
+        live = live_defaults(args.runs)
+        limits = {"capped": 45.0, "uncapped": 20.0, "embedded": 7.0}
+        labels = {
+            "capped": "live defaults (5 req/s, 8 in flight)",
+            "uncapped": "the same, --rate-limit 0",
+            "sequential": "the same, one at a time (--concurrency 1)",
+            "embedded": "embedded default (no options)",
+        }
+        for name, run in live.items():
+            limit = limits.get(name)
+            verdict = (
+                f" = {run.wall_s / limit:.2f} of the target <= {limit:g} s: {target(run.wall_s <= limit)}"
+                if limit
+                else ""
+            )
+            say(
+                f"  {labels[name]:<44} {run.wall_s:6.1f} s, {run.requests} requests (plan {run.plan}), {run.rss_mb:.0f} MB{verdict}  "
+                f"(runs: {', '.join(f'{w:.1f}' for w in run.walls)})"
+            )
+        say(
+            f"  in flight / one at a time, uncapped: {live['uncapped'].wall_s / live['sequential'].wall_s:.2f}x the time; "
+            f"embedded peak RSS <= 150 MB: {target(live['embedded'].rss_mb <= 150)}"
+        )
+        figures["live"] = {name: run.__dict__ for name, run in live.items()}
+    if not args.skip_faults:
+        say("\n[F] the fault self-test with the live --examples default")
+        figures["live_fault_score"] = live_fault_score()
+        say(f"  {figures['live_fault_score']}")
 
 
 def _part_dict(part: SuitePart) -> dict[str, float]:

@@ -151,6 +151,28 @@ class Budget:
             with self._usage_lock:
                 self.usage.successes += 1
 
+    def view(self) -> Budget:
+        """The same limits (one state), with a usage count of its own: what a batch of requests sent."""
+        clone = Budget.__new__(Budget)
+        clone.rate_limit, clone.max_successes, clone._state = self.rate_limit, self.max_successes, self._state
+        clone.usage = BudgetUsage()
+        clone._usage_lock = threading.Lock()
+        return clone
+
+    def credit(self, requests: int, successes: int, refused: int) -> None:
+        """Count what a view sent as this budget's usage (when the run reads it, in order: see :mod:`.concurrency`)."""
+        with self._usage_lock:
+            self.usage.requests += requests
+            self.usage.successes += successes
+            self.usage.refused += refused
+
+    def taken(self) -> bool:
+        """Whether every success of the budget is spent or reserved: a request that may succeed would be refused now."""
+        if self.max_successes is None:
+            return False
+        with self._state.locked() as state:
+            return state.successes + state.in_flight >= self.max_successes
+
     def close(self) -> None:
         if isinstance(self._state, SharedState):
             self._state.close()

@@ -24,10 +24,12 @@ and a stalled server would otherwise hold the run for a timeout per request.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -164,6 +166,8 @@ class Target:
         self._wire = Wire()
         self._pools: dict[str, httpcore.ConnectionPool] = {}
         """By proxy URL ("" for direct connections)."""
+        self._pools_lock = threading.Lock()
+        """Requests in flight (see :mod:`.concurrency`) may need a pool at the same moment: one is made."""
         self._fetch_policy = FetchPolicy.for_base_url(config.base_url)
         self._stalled: dict[tuple[str, str], str] = {}
         """Origin (scheme, host:port) -> why no more requests go there."""
@@ -194,6 +198,14 @@ class Target:
         ``may_succeed=False`` marks a request that must fail: it is sent even
         when the success budget is spent.
         """
+        headers = self.login_headers(token, token_header, content_type, content_type_header)
+        reserved = self.admit(may_succeed)
+        return self.deliver(method, headers, body, reserved)
+
+    def login_headers(
+        self, token: object, token_header: str, content_type: str | None, content_type_header: str
+    ) -> dict[str, str]:
+        """The headers of a login request (see :meth:`login`)."""
         headers: dict[str, str] = {}
         if content_type is not None:
             headers[content_type_header] = content_type
@@ -201,11 +213,37 @@ class Target:
             headers[token_header] = self.config.token
         elif token is not None:
             headers[token_header] = str(token)
+        return headers
+
+    def admit(self, may_succeed: bool) -> bool:
+        """The limits before a login request: none after a stall, a rate slot, a reservation if it may succeed.
+
+        Raises TargetStalled or BudgetExhausted; returns the reservation for :meth:`deliver`.
+        Apart from :meth:`login` so that :mod:`.concurrency` admits requests in order and sends them in parallel.
+        """
         self._refuse_if_stalled(self.login_url)
-        reserved = self.budget.before_request(may_succeed)
+        return self.budget.before_request(may_succeed)
+
+    def deliver(self, method: str, headers: dict[str, str], body: bytes | None, reserved: bool) -> Exchange:
+        """Send an admitted login request; count its success and release its reservation."""
         exchange = self.send(method, self.login_url, headers, body)
         self.budget.after_response(read_envelope(exchange).decision is Decision.ACCEPTED, reserved)
         return exchange
+
+    def view(self) -> Target:
+        """This client on the same connections and limits, counting its own usage and stalls (for :mod:`.concurrency`).
+
+        Never closed itself: its connection pools are this Target's.
+        """
+        clone = copy.copy(self)
+        clone.budget = self.budget.view()
+        clone._stalled = dict(self._stalled)
+        return clone
+
+    def adopt_stall(self, exchange: Exchange) -> None:
+        """Apply the stall rule for an exchange another view sent (the run reads it in order, as a sequential one)."""
+        if exchange.timed_out:
+            self._stall(exchange.request.url)
 
     def fetch_qr(self, url: str) -> tuple[Exchange, bool]:
         """GET qrCodeUrl without credentials; the exchange, and whether the image could not be fetched at all.
@@ -353,14 +391,15 @@ class Target:
 
     def _pool(self, proxy: ProxyChoice | None) -> httpcore.ConnectionPool:
         key = "" if proxy is None else proxy.url
-        if key not in self._pools:
-            self._pools[key] = httpcore.ConnectionPool(
-                ssl_context=self._ssl_context,
-                proxy=None if proxy is None else httpcore.Proxy(*proxy.address_and_auth),
-                network_backend=self._wire,
-                keepalive_expiry=KEEPALIVE_S,
-            )
-        return self._pools[key]
+        with self._pools_lock:
+            if key not in self._pools:
+                self._pools[key] = httpcore.ConnectionPool(
+                    ssl_context=self._ssl_context,
+                    proxy=None if proxy is None else httpcore.Proxy(*proxy.address_and_auth),
+                    network_backend=self._wire,
+                    keepalive_expiry=KEEPALIVE_S,
+                )
+            return self._pools[key]
 
     def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpcore.Request:
         """The request as httpx would send it: httpx's reading of the URL (IDNA, percent-encoding), its headers,

@@ -76,6 +76,18 @@ def _count(text: str) -> int:
     return value
 
 
+MAX_CONCURRENCY = 32
+"""Requests in flight at most: more buys nothing under a rate cap and only piles up timeouts on a stalled host."""
+
+
+def _concurrency(text: str) -> int:
+    wanted = f"must be a whole number from 1 to {MAX_CONCURRENCY}"
+    value = _whole(text, wanted)
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise ValueError(wanted)
+    return value
+
+
 def _is_unlimited(text: str) -> bool:
     return text.strip().lower() in ("0", "unlimited", "none")
 
@@ -200,7 +212,20 @@ OPTIONS: tuple[Option, ...] = (
         "1000",
         metavar="MS",
     ),
-    Option("examples", "IPADLOGIN_EXAMPLES", _count, "Generated cases per property test.", "500", metavar="N"),
+    Option(
+        "examples",
+        "IPADLOGIN_EXAMPLES",
+        _count,
+        "Generated cases per property test (default: 500 against the embedded server; 300 against a target, where alike cases are sent once).",
+        metavar="N",
+    ),
+    Option(
+        "concurrency",
+        "IPADLOGIN_CONCURRENCY",
+        _concurrency,
+        f"Requests in flight at most, 1 to {MAX_CONCURRENCY}, within the rate cap and the success budget (default: 8 against a target, 1 against the embedded server).",
+        metavar="N",
+    ),
     Option(
         "rate-limit",
         "IPADLOGIN_RATE_LIMIT",
@@ -238,6 +263,14 @@ OPTIONS: tuple[Option, ...] = (
 
 LIVE_TARGET_RATE_LIMIT = 5.0
 LIVE_TARGET_SUCCESS_BUDGET = 25
+LIVE_TARGET_EXAMPLES = 300
+"""Sized by the benchmark: with the hand-written cases, a run of about 45 s at the default rate cap."""
+LIVE_TARGET_CONCURRENCY = 8
+"""Measured against a server answering in 300 ms (bench/run.py): uncapped, 8 took 13 s where 4 took 19 s;
+at the default rate cap either keeps it busy."""
+EMBEDDED_EXAMPLES = 500
+EMBEDDED_CONCURRENCY = 1
+"""Against the embedded server the client is never waiting: generating cases is the cost (measured: bench/run.py)."""
 
 BASE_URL_OPTION = "--base-url"
 BASE_URL_ENVS = ("IPADLOGIN_BASE_URL", "PYTEST_BASE_URL")
@@ -271,6 +304,8 @@ class Settings:
     """Whether the standard proxy variables apply (see :mod:`.proxies`); --no-proxy: not."""
     proxy: str | None = None
     """The proxy the target is reached through, as shown (address and variable, never credentials); None: none."""
+    concurrency: int = EMBEDDED_CONCURRENCY
+    """Requests in flight at most (see :mod:`.concurrency`)."""
 
     @property
     def embedded(self) -> bool:
@@ -432,6 +467,13 @@ def resolve(
     for name, default in live_default.items():
         if name not in explicit:
             values[name] = UNLIMITED if embedded else default
+    by_target = {
+        "examples": (EMBEDDED_EXAMPLES, LIVE_TARGET_EXAMPLES),
+        "concurrency": (EMBEDDED_CONCURRENCY, LIVE_TARGET_CONCURRENCY),
+    }
+    for name, (embedded_default, live) in by_target.items():
+        if name not in explicit:
+            values[name] = embedded_default if embedded else live
     return Settings(
         base_url=base_url,
         token=values["auth-token"],
@@ -451,4 +493,26 @@ def resolve(
         base_url_source=base_url_source,
         use_proxy_env=use_proxy_env,
         proxy=None if proxy is None else proxy.shown,
+        concurrency=values["concurrency"],
     )
+
+
+_active: Settings | None = None
+
+
+def activate(settings: Settings) -> None:
+    """Make ``settings`` the run's (the pytest plugin does, when pytest is configured)."""
+    global _active
+    _active = settings
+
+
+def active() -> Settings:
+    """The run's settings, for test modules that need them at import time.
+
+    Schemathesis fixes its Hypothesis settings (examples, seed) when the test
+    module is collected, before any fixture runs; kept here, below the suite and
+    the runner, so that a test module need not import the plugin.
+    """
+    if _active is None:
+        raise RuntimeError("the ipadlogin_conformance.runner.plugin pytest plugin is not loaded")
+    return _active

@@ -30,7 +30,7 @@ from ..contract.spec import seed_example_wcid
 from ..core.exchange import Exchange
 from ..core.redaction import Redactor
 from ..core.reproduce import Reproduction
-from ..core.settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, resolve
+from ..core.settings import BASE_URL_ENVS, BASE_URL_OPTION, OPTIONS, Settings, SettingsError, activate, resolve
 from ..core.verdict import Finding
 from ..reports import (
     JUNIT_XML,
@@ -50,6 +50,8 @@ from .findings import write_findings
 from .interrupts import SignalGuard
 from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typed_base_url
 from .parallel import SharedBudgetDir, budget_state_file
+from .plan import plan_line, planned_requests
+from .prefetch import MARKER_LINE, ipadlogin_ahead, send_later, sent_ahead, settle  # noqa: F401 - fixtures
 from .progress import BROKEN, WARNED, WorkProgress
 
 SUITE_DIR = Path(__file__).resolve().parents[1] / "suite"
@@ -93,6 +95,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 @pytest.hookimpl(tryfirst=True)  # before pytest's junitxml reads --junitxml (see _prepare_reports)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirements the test checks")
+    config.addinivalue_line("markers", MARKER_LINE)
     if not suite_selected(config, SUITE_DIR):
         return  # installed for every pytest run (an entry point): inert unless the suite's tests are collected
     try:
@@ -120,8 +123,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = replace(settings, seed=seed if seed is not None else secrets.randbelow(2**32))
     config.stash[SETTINGS] = settings
     config.stash[RESULTS] = RunResults()
-    global _active_settings
-    _active_settings = settings
+    activate(settings)
     SIGNALS.install()
     if not hasattr(config, "workerinput"):
         lock = _prepare_reports(config, settings)
@@ -176,20 +178,6 @@ def target_line(settings: Settings) -> str:
     if settings.embedded:
         return f"target {settings.target_source}"
     return f"target {settings.base_url} (from {settings.target_source})"
-
-
-_active_settings: Settings | None = None
-
-
-def active_settings() -> Settings:
-    """The run's settings, for test modules that need them at import time.
-
-    Schemathesis fixes its Hypothesis settings (examples, seed) when the test
-    module is collected, before any fixture runs.
-    """
-    if _active_settings is None:
-        raise RuntimeError("the ipadlogin_conformance.runner.plugin pytest plugin is not loaded")
-    return _active_settings
 
 
 def reproduction(settings: Settings) -> Reproduction:
@@ -322,6 +310,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     result = not_sent = None
     try:
         result = yield
+        settle(item)  # a property test's answers still in flight
     except BudgetExhausted as error:  # also TargetStalled
         not_sent = f"not sent: {error}"
     if PROGRESS in item.stash:
@@ -410,6 +399,7 @@ class RunReporter:
         )
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
         self.header = config.stash[HEADER]
+        self.planned = False
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """pytest shows the report header (the target) only at normal verbosity; the console tool runs -q."""
@@ -417,6 +407,22 @@ class RunReporter:
         if terminal is not None and terminal.verbosity < 0:
             for line in self.header:
                 terminal.write_line(line)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.items:
+            self._show_plan(session.config, [item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self._show_plan(node.config, ids)
+
+    def _show_plan(self, config: pytest.Config, nodeids: list[str]) -> None:
+        """Before the first request: about how many there will be, and how long the rate cap makes them (once)."""
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if self.planned or terminal is None or config.option.collectonly:
+            return
+        self.planned = True
+        terminal.write_line(plan_line(planned_requests(nodeids, self.settings), self.settings))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, REPORT_ATTRIBUTE, None)

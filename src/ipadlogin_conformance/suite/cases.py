@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ..checks import Expect
+from ..client.concurrency import LoginCall
 from ..client.target import VALID_TOKEN, Target
 from ..core.exchange import Exchange, json_dumps
 
@@ -80,10 +81,10 @@ def load_cases() -> tuple[Case, ...]:
     return tuple(parse_cases(resources.files(__package__).joinpath("cases.yaml").read_text("utf-8")))
 
 
-def send(case: Case, target: Target) -> Exchange:
-    """Send a case through the target (the suite's test and the vendor guide's examples alike)."""
+def login_call(case: Case) -> LoginCall:
+    """The request of a case (the suite's test and the vendor guide's examples alike)."""
     tokens = {"valid": VALID_TOKEN, "none": None, "empty": "", "unknown": UNKNOWN_TOKEN}
-    return target.login(
+    return LoginCall(
         case.body,
         token=tokens[case.token],
         token_header=case.token_header,
@@ -91,3 +92,8 @@ def send(case: Case, target: Target) -> Exchange:
         content_type_header=case.content_type_header,
         may_succeed=case.expect is not Expect.FAILURE,
     )
+
+
+def send(case: Case, target: Target) -> Exchange:
+    """Send a case through the target."""
+    return login_call(case).send(target)

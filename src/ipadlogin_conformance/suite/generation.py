@@ -12,6 +12,7 @@ schemathesis CLI too (``SCHEMATHESIS_HOOKS=ipadlogin_conformance.suite.generatio
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 
 from ..checks import Expect, judge_login
 from ..checks.request_class import classify
+from ..client.concurrency import LoginCall
 from ..client.target import VALID_TOKEN, Target
 from ..contract.spec import spec_path
 from ..core.exchange import Exchange, ReceivedResponse, SentRequest
@@ -118,19 +120,30 @@ def expectation(body: bytes | None, with_token: bool) -> tuple[Expect, tuple[str
     return classify(_parsed(body))
 
 
-def send(request: GeneratedRequest, target: Target) -> Exchange:
-    """Send a generated case through the target (the property test and ``compare`` alike)."""
-    exchange = target.login(
+def login_call(request: GeneratedRequest) -> LoginCall:
+    """What a generated case sends (the property test and ``compare`` alike)."""
+    return LoginCall(
         request.body,
         token=VALID_TOKEN if request.with_token else None,
         content_type=request.content_type,
         may_succeed=request.expect is not Expect.FAILURE,
     )
+
+
+def labeled(exchange: Exchange, request: GeneratedRequest) -> Exchange:
+    """The exchange of a generated case, labeled with the case (its id and phase)."""
     exchange.labels.update(case_id=request.case_id, phase=request.phase)
     return exchange
 
 
-def generated_requests(*, examples: int, run_seed: int, positive: bool) -> list[GeneratedRequest]:
+def send(request: GeneratedRequest, target: Target) -> Exchange:
+    """Send a generated case through the target."""
+    return labeled(login_call(request).send(target), request)
+
+
+def generated_requests(
+    *, examples: int, run_seed: int, positive: bool, shards: Iterable[int] = range(SHARDS)
+) -> list[GeneratedRequest]:
     """Every shard's generated cases as the property tests get them, without pytest (for ``compare``).
 
     Schemathesis's own builder of the pytest test runs the same phases with
@@ -141,7 +154,7 @@ def generated_requests(*, examples: int, run_seed: int, positive: bool) -> list[
     from schemathesis.pytest._test_builder import build_operation_test
 
     found: list[GeneratedRequest] = []
-    for shard in range(SHARDS):
+    for shard in shards:
         schema = load_schema(examples=examples, run_seed=run_seed, shard=shard, positive=positive)
         for operation in schema.get_all_operations():
             test = build_operation_test(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..checks import Decision, Expect, read_envelope
+from ..client.concurrency import LoginCall
 from ..client.target import Target
 from ..core.exchange import Exchange, json_dumps
 from ..results.judgement import label_login, label_other_method, label_qr
@@ -101,10 +102,14 @@ def _fetch_qr(target: Target) -> Exchange | None:
     return label_qr(exchange, unreachable=unreachable, base_url=target.config.base_url)
 
 
-def send_method(method: str, target: Target) -> Exchange:
-    """Another method on /iPadLogin (METH-1): test_methods sends it, the vendor guide shows it."""
+def method_call(method: str) -> LoginCall:
+    """Another method on /iPadLogin (METH-1): test_methods sends it (ahead, in flight), the vendor guide shows it."""
     body = None if method in ("GET", "DELETE") else json_dumps({"type": 2})
-    return target.login(body, method=method, content_type=None if body is None else "application/json")
+    return LoginCall(body, method=method, content_type=None if body is None else "application/json")
+
+
+def send_method(method: str, target: Target) -> Exchange:
+    return method_call(method).send(target)
 
 
 def qr_code_url(login: Exchange) -> tuple[str | None, str]:

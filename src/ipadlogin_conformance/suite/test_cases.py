@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from ipadlogin_conformance.suite.cases import Case, load_cases, send
+from ipadlogin_conformance.suite.cases import Case, load_cases, login_call
 
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(case, id=case.id, marks=pytest.mark.requirement(*case.requirements)) for case in load_cases()],
+    [
+        pytest.param(
+            case,
+            id=case.id,
+            marks=[pytest.mark.requirement(*case.requirements), pytest.mark.login_call(login_call(case))],
+        )
+        for case in load_cases()
+    ],
 )
-def test_case(case: Case, target, judge) -> None:
-    judge.login(send(case, target), case.expect, *case.requirements)
+def test_case(case: Case, judge, sent_ahead) -> None:
+    judge.login(sent_ahead(), case.expect, *case.requirements)
