@@ -357,11 +357,13 @@ class Target:
                 response = pool.handle_request(self._request(method, url, headers, body))
                 try:
                     received, timed_out, complete = self._read(response, started, limit)
+                    # Before the pool takes the connection back (response.close), where a request in flight
+                    # could pick it up: stray bytes, or none ruled out, are never read as the next answer.
+                    excess = wire.excess() if complete else None
+                    if excess != 0:
+                        wire.discard()
                 finally:
                     response.close()
-                excess = wire.excess() if complete else None
-                if excess != 0:
-                    wire.discard()  # stray bytes, or none can be ruled out: never read as the next answer
         except TRANSPORT_ERRORS as error:
             kind, text = _failure(error)
             return self._failed(sent, started, kind, text, timed_out=kind is ErrorKind.TIMEOUT)
