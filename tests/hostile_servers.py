@@ -13,6 +13,7 @@ import base64
 import datetime
 import ipaddress
 import json
+import select
 import socket
 import ssl
 import struct
@@ -58,6 +59,26 @@ class Context:
     def running(self) -> bool:
         return not self.stop.is_set() and time.monotonic() < self.deadline
 
+    def client_left(self, conn: socket.socket, seconds: float) -> bool:
+        """Wait up to ``seconds``; True at once when the client closed the connection (or the server stops).
+
+        A stalling behaviour returns then, so the server sees when the suite let go of it, not a write later.
+        """
+        end = min(time.monotonic() + seconds, self.deadline)
+        while not self.stop.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            readable, _, _ = select.select([conn], [], [], min(left, 0.1))
+            if readable:
+                try:
+                    if conn.recv(1, socket.MSG_PEEK) == b"":
+                        return True
+                except OSError:
+                    return True
+                time.sleep(min(left, 0.1))  # bytes of a next request: not our business here
+        return True
+
 
 Behaviour = Callable[[socket.socket, Context], None]
 
@@ -76,14 +97,14 @@ def response_head(
 
 def silent(conn: socket.socket, ctx: Context) -> None:
     """Accepts, reads the request, never answers."""
-    ctx.stop.wait(max(0.0, ctx.deadline - time.monotonic()))
+    ctx.client_left(conn, max(0.0, ctx.deadline - time.monotonic()))
 
 
 def trickle(conn: socket.socket, ctx: Context) -> None:
     """Headers at once, then the body a byte a second."""
     conn.sendall(response_head("200 OK", Content_Length=64))
     for _ in range(64):
-        if ctx.stop.wait(1.0) or not ctx.running():
+        if ctx.client_left(conn, 1.0) or not ctx.running():
             return
         conn.sendall(b" ")
 
@@ -164,7 +185,7 @@ def redirect_away(conn: socket.socket, ctx: Context) -> None:
 def trickle_head(conn: socket.socket, ctx: Context) -> None:
     """A header block a byte every half second that never ends (httpx's per-read timeout never fires)."""
     conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-    while not ctx.stop.wait(0.5) and ctx.running():
+    while not ctx.client_left(conn, 0.5) and ctx.running():
         conn.sendall(b"a")
 
 
