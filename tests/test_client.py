@@ -187,9 +187,9 @@ def test_every_redirect_hop_is_checked() -> None:
     with hostile.HostileServer(redirect) as qr, _target(qr.url) as client:
         exchange, unreachable = client.fetch_qr(f"{qr.url}/qr.png")
     assert unreachable and "cloud metadata" in exchange.error
-    assert exchange.request.url == f"{qr.url}/qr.png" and exchange.labels["redirects"] == [
-        "http://169.254.169.254/latest/meta-data/"
-    ]
+    assert exchange.request.url == f"{qr.url}/qr.png" and exchange.label.redirects == (
+        "http://169.254.169.254/latest/meta-data/",
+    )
 
 
 def test_qr_redirects_stop_after_a_few_hops() -> None:

@@ -41,6 +41,7 @@ from ipadlogin_conformance.compare.shape import shape_of
 from ipadlogin_conformance.compare.summary import compare_schema
 from ipadlogin_conformance.compare.text import render_text
 from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.label import Judgement, Label
 from ipadlogin_conformance.reports.cassette import CASSETTE_NAME
 from ipadlogin_conformance.server import VARIATIONS, start_reference_server
 from ipadlogin_conformance.suite.cases import load_cases
@@ -377,7 +378,7 @@ def login(
     text = body if isinstance(body, str) else json.dumps(body)
     sent = SentRequest("POST", f"{host}/iPadLogin", (("Authorization", "$IPADLOGIN_TOKEN"),), b'{"type":2}')
     response = ReceivedResponse(status, (("Content-Type", content_type),), text.encode(), elapsed_ms)
-    return Exchange(sent, response, elapsed_ms=elapsed_ms, labels={"judgement": "login"})
+    return Exchange(sent, response, elapsed_ms=elapsed_ms, label=Label(Judgement.LOGIN))
 
 
 def success(host: str, wid: str, qr: str, **extra: Any) -> Exchange:

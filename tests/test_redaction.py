@@ -10,6 +10,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.label import Label
 from ipadlogin_conformance.core.redaction import PLACEHOLDER, Redactor
 from ipadlogin_conformance.core.verdict import Finding, Outcome
 
@@ -93,7 +94,7 @@ def test_a_redacted_copy_leaves_what_was_sent_and_received_as_it_was() -> None:
         SentRequest("GET", url, (("Authorization", ECHOED),)),
         ReceivedResponse(200, (("X-Echo", ECHOED),), f'{{"wId": "{ECHOED}"}}'.encode(), 1.0),
         error=f"illegal status line: {ECHOED}",
-        labels={"redirects": [url]},
+        label=Label(redirects=(url,)),
     )
     finding = Finding("DATA-3", Outcome.WARN, f"QR code decodes to {ECHOED!r}", exchange)
     shown = Redactor(ECHOED).finding(finding)

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.label import Judgement, Label
 from ipadlogin_conformance.core.redaction import PLACEHOLDER
 from ipadlogin_conformance.core.reproduce import (
     INLINE_BODY_LIMIT,
@@ -148,7 +149,7 @@ def test_any_body_and_header_value_survive_the_shell(body: bytes, header: str, t
 def test_a_request_keeps_its_id_through_the_cassette() -> None:
     for request in REQUESTS.values():
         exchange = Exchange(
-            request, ReceivedResponse(200, JSON, b"{}", 1.0), elapsed_ms=1.0, labels={"judgement": "login"}
+            request, ReceivedResponse(200, JSON, b"{}", 1.0), elapsed_ms=1.0, label=Label(Judgement.LOGIN)
         )
         assert request_id(from_entry(to_entry(exchange, "t::x", None, [])).request) == request_id(request)
     assert len({request_id(request) for request in REQUESTS.values()}) == len(REQUESTS)

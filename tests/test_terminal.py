@@ -33,6 +33,7 @@ from hostile_servers import Context, HostileServer, response_head
 from test_reproduce import CONTROL, TOKEN, assert_sent_as_recorded, needs_curl, run_curl
 
 from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
+from ipadlogin_conformance.core.label import Judgement
 from ipadlogin_conformance.core.redaction import Redactor
 from ipadlogin_conformance.core.reproduce import Reproduction, curl_line, request_id
 from ipadlogin_conformance.core.verdict import Finding, Outcome
@@ -111,7 +112,7 @@ def test_a_one_fault_server_gives_one_block_per_broken_requirement(code_int_run:
     logins = [
         entry
         for entry in read_cassette(code_int_run.reports / "exchanges.har").entries
-        if entry.exchange.labels["judgement"] == "login" and entry.exchange.response is not None
+        if entry.exchange.label.judgement is Judgement.LOGIN and entry.exchange.response is not None
     ]
     headers = re.findall(r"^(\S+) \((MUST|SHOULD)\) (broken|warned) by (.*?): ", out, flags=re.M)
     assert headers == [("ENV-3", "MUST", "broken", f"{len(failed)} tests, {len(logins)} responses")], headers
@@ -209,7 +210,7 @@ def test_every_exchange_of_the_run_reproduces_test_by_test(code_int_run: Run) ->
     by_test: dict[str, list[SentRequest]] = {}
     for entry in read_cassette(cassette).entries:
         by_test.setdefault(entry.test_id, []).append(entry.exchange.request)
-    phases = {entry.exchange.labels.get("phase") for entry in read_cassette(cassette).entries}
+    phases = {entry.exchange.label.phase for entry in read_cassette(cassette).entries}
     assert {"coverage", "fuzzing"} <= phases and len(by_test) > 60
     with capture_server() as (port, captured):
         for test, requests in by_test.items():

@@ -285,10 +285,8 @@ class Target:
             response=_png_only(exchange.response),
             error=error,
             elapsed_ms=(time.perf_counter() - started) * 1000,
-            labels=dict(exchange.labels),
+            label=replace(exchange.label, redirects=tuple(hops)),
         )
-        if hops:
-            fetched.labels["redirects"] = hops
         return fetched, fetched.response is None and fetched.error_kind in UNREACHABLE
 
     def stalled(self, url: str | None = None) -> str | None:
@@ -323,8 +321,7 @@ class Target:
         if refusal is not None:
             return self._failed(sent, started, ErrorKind.REFUSED, refusal)
         exchange = self.send("GET", url, {}, None, limit=limit, deadline=deadline)
-        exchange.labels["proxy"] = proxy.shown
-        return exchange
+        return replace(exchange, label=replace(exchange.label, proxy=proxy.shown))
 
     def _refused_before_proxy(self, url: str, deadline: float) -> str | None:
         """The proxy connects, not the suite: the host is looked up here (a name only the proxy resolves passes)."""

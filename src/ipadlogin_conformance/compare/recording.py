@@ -26,9 +26,10 @@ from ..client.target import VALID_TOKEN, Target
 from ..contract.catalog import load_catalog
 from ..contract.spec import spec_sha256, spec_version
 from ..core.exchange import Exchange, header
+from ..core.label import Judgement
 from ..core.redaction import PLACEHOLDER
 from ..reports.cassette import RecordedEntry, read_cassette
-from ..results.judgement import Judgement, label_login, label_other_method, label_qr
+from ..results.judgement import label_qr
 from ..suite.cases import load_cases
 from ..suite.generation import expectation
 from ..suite.probes import qr_code_url
@@ -50,19 +51,14 @@ def read_recording(path: Path) -> Recording:
     """The requests and answers of a cassette (raises CassetteError for a file that is not one)."""
     cassette = read_cassette(path)
     notes = version_notes(cassette.run)
-    entries = [
-        entry
-        for entry in cassette.entries
-        if entry.exchange.labels.get("judgement") in {kind.value for kind in Judgement}
-    ]
+    entries = [entry for entry in cassette.entries if entry.exchange.label.judgement is not None]
     ids = numbered(_name(entry.test_id) for entry in entries)
     requests, answers = [], {}
     dropped: set[str] = set()
     previous_login: dict[str, Exchange] = {}
     for request_id, entry in zip(ids, entries):
         exchange = _relabeled(entry, dropped)
-        kind = Judgement(exchange.labels["judgement"])
-        if kind is Judgement.QR:
+        if exchange.label.judgement is Judgement.QR:
             login = previous_login.get(entry.test_id)
             if login is None:
                 continue  # a QR fetch without its login: nothing to re-send
@@ -71,7 +67,7 @@ def read_recording(path: Path) -> Recording:
         else:
             previous_login[entry.test_id] = entry.exchange
             send = _resender(exchange)
-            requirements = tuple(exchange.labels.get("requirements", ("METH-1",)))
+            requirements = exchange.label.requirements or ("METH-1",)
         requests.append(ComparedRequest(request_id, requirements, f"recorded by {entry.test_id}", send))
         answers[request_id] = exchange
     if dropped:
@@ -120,9 +116,8 @@ def _name(test_id: str) -> str:
 
 def _relabeled(entry: RecordedEntry, dropped: set[str]) -> Exchange:
     """The recorded exchange with today's judgement labels (a copy: the cassette's stays as read)."""
-    exchange = replace(entry.exchange, labels=dict(entry.exchange.labels))
-    labels = exchange.labels
-    if labels["judgement"] != Judgement.LOGIN.value:
+    exchange = entry.exchange
+    if exchange.label.judgement is not Judgement.LOGIN:
         return exchange
     match = _TEST_ID.search(entry.test_id)
     function, parameter = (match["function"], match["parameter"]) if match else ("", None)
@@ -132,10 +127,11 @@ def _relabeled(entry: RecordedEntry, dropped: set[str]) -> Exchange:
     elif function.startswith("test_generated_cases"):
         expect, requirements = expectation(exchange.request.body, _token_header(exchange) is not None)
     else:
-        expect, requirements = Expect(labels["expect"]), labels["requirements"]
+        expect, requirements = exchange.label.expect, exchange.label.requirements
     catalog = load_catalog()
     dropped.update(rid for rid in requirements if rid not in catalog)
-    return label_login(exchange, expect, [rid for rid in requirements if rid in catalog])
+    kept = tuple(rid for rid in requirements if rid in catalog)
+    return replace(exchange, label=replace(exchange.label, expect=expect, requirements=kept))
 
 
 def _token_header(exchange: Exchange) -> tuple[str, str] | None:
@@ -151,7 +147,7 @@ def _resender(recorded: Exchange) -> Callable[[Target], Exchange]:
     request = recorded.request
     token = _token_header(recorded)
     content_type_header = next((name for name, _ in request.headers if name.lower() == "content-type"), "Content-Type")
-    labels = recorded.labels
+    label = recorded.label
 
     def send(target: Target) -> Exchange:
         exchange = target.login(
@@ -161,11 +157,9 @@ def _resender(recorded: Exchange) -> Callable[[Target], Exchange]:
             content_type=header(request.headers, "content-type"),
             content_type_header=content_type_header,
             method=request.method,
-            may_succeed=labels.get("expect") != Expect.FAILURE.value,
+            may_succeed=label.expect is not Expect.FAILURE,
         )
-        if labels["judgement"] == Judgement.OTHER_METHOD.value:
-            return label_other_method(exchange, method_is_standard=labels["method_is_standard"])
-        return label_login(exchange, Expect(labels["expect"]), labels["requirements"])
+        return replace(exchange, label=exchange.label.judged_as(label))
 
     return send
 

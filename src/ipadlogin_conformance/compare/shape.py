@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..checks import Decision, read_envelope
 from ..core.exchange import Exchange, header
-from ..results.judgement import Judgement
+from ..core.label import Judgement
 
 ACCEPTED, REFUSED, CRASHED, NO_ANSWER, SERVED = "accepted", "refused", "crashed", "no answer", "served"
 """What the server decided. ``served``: a QR image fetch answered 2xx."""
@@ -91,7 +91,7 @@ def _json_text(body: dict[str, Any], key: str) -> str | None:
 def _decision(exchange: Exchange, status: int, decision: Decision) -> str:
     if status >= 500:
         return CRASHED
-    if exchange.labels.get("judgement") == Judgement.QR.value:
+    if exchange.label.judgement is Judgement.QR:
         return SERVED if 200 <= status < 300 else REFUSED
     return ACCEPTED if decision is Decision.ACCEPTED else REFUSED
 

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .label import Label
+
 if TYPE_CHECKING:
     from .reproduce import Reproduction
 
@@ -88,8 +90,8 @@ class Exchange:
     """The :class:`ErrorKind` value of ``error``."""
     timed_out: bool = False
     elapsed_ms: float = 0.0
-    labels: dict[str, Any] = field(default_factory=dict, compare=False)
-    """Free context for reports: the test, the Hypothesis seed, the case id."""
+    label: Label = field(default_factory=Label, compare=False)
+    """How it is judged and where it came from (see :mod:`.label`)."""
 
     def curl(self, where: Reproduction | None = None) -> str:
         """A shell line that sends the same request, byte for byte (see :mod:`.reproduce`)."""
@@ -119,7 +121,8 @@ class Exchange:
             "error_kind": self.error_kind,
             "timed_out": self.timed_out,
             "elapsed_ms": self.elapsed_ms,
-            "labels": self.labels,
+            "label": self.label.to_har(),
+            "sent_at": self.label.sent_at,
         }
 
     @classmethod
@@ -147,7 +150,7 @@ class Exchange:
             error_kind=data.get("error_kind"),
             timed_out=data["timed_out"],
             elapsed_ms=data["elapsed_ms"],
-            labels=data.get("labels", {}),
+            label=Label.from_har(data.get("label", {}), data.get("sent_at")),
         )
 
 

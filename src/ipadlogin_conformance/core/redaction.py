@@ -30,7 +30,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, AnyStr
+from typing import TYPE_CHECKING, AnyStr
 from urllib.parse import quote, quote_plus
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class Redactor:
         return tuple((self.text(name), self.text(value)) for name, value in headers)
 
     def exchange(self, exchange: Exchange) -> Exchange:
-        """A copy to show or store: the token out of the URL, headers, bodies, error and labels."""
+        """A copy to show or store: the token out of the URL, headers, bodies, error and label."""
         if not self.secret:
             return exchange
         request, response = exchange.request, exchange.response
@@ -163,7 +163,7 @@ class Redactor:
             if response is None
             else replace(response, headers=self.headers(response.headers), body=self.data(response.body)),
             error=None if exchange.error is None else self.text(exchange.error),
-            labels={key: self._label(value) for key, value in exchange.labels.items()},
+            label=exchange.label.with_text(self.text),
         )
 
     def finding(self, finding: Finding) -> Finding:
@@ -175,10 +175,3 @@ class Redactor:
             detail=self.text(finding.detail),
             exchange=None if finding.exchange is None else self.exchange(finding.exchange),
         )
-
-    def _label(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self._label(item) for item in value]
-        return value

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,11 +32,11 @@ from .. import __version__
 from ..contract.catalog import load_catalog
 from ..contract.spec import spec_sha256, spec_version
 from ..core.exchange import Exchange, ReceivedResponse, SentRequest, header
+from ..core.label import Label
 from ..core.redaction import Redactor
 from ..core.settings import Settings
 from ..core.strict_json import dumps
 from ..core.verdict import Finding
-from ..results.judgement import SENT_AT
 from ..results.overall import run_verdict
 from ..results.records import RunResults, TestRecord
 from .run import RunInfo
@@ -48,19 +47,9 @@ REQUEST_BODY_LIMIT = 64 * 1024
 RESPONSE_BODY_LIMIT = 8 * 1024
 """Bytes of a response body kept: an envelope is a few hundred bytes, a QR PNG a few KiB. A longer
 body is cut, and its entry keeps the findings judged live, so 2,000 hostile answers stay ~20 MB."""
-_RESERVED = {"_testId", "_seed", "_error", "_errorKind", "_timedOut", "_recordedFindings"}
 
 
 # --- one exchange <-> one HAR entry --------------------------------------------------
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return "_" + head + "".join(part.title() for part in rest)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name[1:])
 
 
 def _pairs(headers: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
@@ -88,6 +77,10 @@ def _body_of(fields: dict[str, Any], encoding_key: str) -> bytes:
 
 def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _epoch(iso: str | None) -> float | None:
+    return None if not iso else datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def to_entry(exchange: Exchange, test_id: str, seed: int | None, findings: list[Finding]) -> dict[str, Any]:
@@ -142,15 +135,14 @@ def to_entry(exchange: Exchange, test_id: str, seed: int | None, findings: list[
         redirectURL="",
         headersSize=-1,
     )
-    labels = {key: value for key, value in exchange.labels.items() if key != SENT_AT}
     entry: dict[str, Any] = {
-        "startedDateTime": _iso(exchange.labels.get(SENT_AT, 0.0)),
+        "startedDateTime": _iso(exchange.label.sent_at or 0.0),
         "time": exchange.elapsed_ms,
         "request": har_request,
         "response": har_response,
         "cache": {},
         "timings": {"send": 0, "wait": exchange.elapsed_ms, "receive": 0},
-        **{_camel(key): value for key, value in labels.items()},
+        **exchange.label.to_har(),
         "_testId": test_id,
         "_seed": seed,
         "_error": exchange.error,
@@ -163,7 +155,7 @@ def to_entry(exchange: Exchange, test_id: str, seed: int | None, findings: list[
 
 
 def from_entry(entry: dict[str, Any]) -> Exchange:
-    """The exchange of a HAR entry, with its labels (test id and seed are the entry's ``_testId``/``_seed``)."""
+    """The exchange of a HAR entry, with its label (test id and seed are the entry's ``_testId``/``_seed``)."""
     har_request, har_response = entry["request"], entry["response"]
     post = har_request.get("postData")
     request = SentRequest(
@@ -182,7 +174,6 @@ def from_entry(entry: dict[str, Any]) -> Exchange:
             truncated=har_response.get("_truncated", False),
             withheld=har_response["content"].get("_withheldBytes"),
         )
-    labels = {_snake(key): value for key, value in entry.items() if key.startswith("_") and key not in _RESERVED}
     return Exchange(
         request,
         response,
@@ -190,7 +181,7 @@ def from_entry(entry: dict[str, Any]) -> Exchange:
         error_kind=entry.get("_errorKind"),
         timed_out=entry.get("_timedOut", False),
         elapsed_ms=entry["time"],
-        labels=labels,
+        label=Label.from_har(entry, _epoch(entry.get("startedDateTime"))),
     )
 
 
@@ -365,42 +356,36 @@ class CassetteError(ValueError):
     """Not a cassette this tool wrote: shown as one line."""
 
 
+def _recorded_entry(har: dict[str, Any]) -> RecordedEntry:
+    recorded = har.get("_recordedFindings")
+    exchange = from_entry(har)
+    findings = None if recorded is None else [Finding.from_dict(item, exchange) for item in recorded]
+    return RecordedEntry(exchange, har["_testId"], har.get("_seed"), findings)
+
+
+def _recorded_test(har: dict[str, Any], entries: list[RecordedEntry]) -> RecordedTest:
+    own = []
+    for item in har["findings"]:
+        if "entry" in item:
+            exchange: Exchange | None = entries[item["entry"]].exchange
+        else:
+            exchange = Exchange.from_dict(item["exchange"]) if item.get("exchange") else None
+        own.append(Finding.from_dict(item, exchange))
+    return RecordedTest(har["testId"], har.get("seed"), har["requests"], har["successes"], har["refused"], own)
+
+
 def read_cassette(path: Path) -> Cassette:
     try:
         log = json.loads(Path(path).read_text("utf-8"))["log"]
         run = log["_run"]
-        har_entries = log["entries"]
-        har_tests = log["_tests"]
+        entries = [_recorded_entry(har) for har in log["entries"]]
+        tests = [_recorded_test(har, entries) for har in log["_tests"]]
     except OSError as error:
         raise CassetteError(f"{path}: {error.strerror or error}") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
         raise CassetteError(
             f"{path}: not a cassette of ipadlogin-conformance ({type(error).__name__}: {error})"
         ) from None
-    entries = []
-    for har in har_entries:
-        recorded = har.get("_recordedFindings")
-        exchange = from_entry(har)
-        entries.append(
-            RecordedEntry(
-                exchange,
-                har["_testId"],
-                har.get("_seed"),
-                None if recorded is None else [Finding.from_dict(item, exchange) for item in recorded],
-            )
-        )
-    tests = []
-    for har in har_tests:
-        own = []
-        for item in har["findings"]:
-            if "entry" in item:
-                exchange: Exchange | None = entries[item["entry"]].exchange
-            else:
-                exchange = Exchange.from_dict(item["exchange"]) if item.get("exchange") else None
-            own.append(Finding.from_dict(item, exchange))
-        tests.append(
-            RecordedTest(har["testId"], har.get("seed"), har["requests"], har["successes"], har["refused"], own)
-        )
     info = log.get("_runInfo")
     return Cassette(
         run,

@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 
 from ..client.target import Target, TargetConfig
 from ..core.exchange import Exchange
+from ..core.label import Judgement
 from ..core.redaction import PLACEHOLDER
 from ..core.reproduce import request_id
 from ..core.verdict import Finding
 from ..reports.cassette import Cassette, RecordedEntry, read_cassette
-from ..results.judgement import SENT_AT, Judgement, judge_labeled
+from ..results.judgement import judge_labeled
 from .replay import settings_of
 
 
@@ -66,13 +67,14 @@ def resend(
         settings.verify_tls if verify_tls is None else verify_tls,
         ca_bundle,
     )
-    labels = {key: value for key, value in recorded.labels.items() if key != SENT_AT}
+    label = replace(recorded.label, sent_at=None)
     with Target(config) as target:
-        if labels.get("judgement") == Judgement.QR.value:  # as the run fetched it: redirects followed, image-sized cap
-            sent, labels["unreachable"] = target.fetch_qr(url)
+        if label.judgement is Judgement.QR:  # as the run fetched it: redirects followed, image-sized cap
+            sent, unreachable = target.fetch_qr(url)
+            label = replace(label, unreachable=unreachable, redirects=sent.label.redirects, proxy=sent.label.proxy)
         else:
             sent = target.send(request.method, url, headers, request.body)
-    exchange = replace(sent, labels=labels)
+    exchange = replace(sent, label=label)
     return Resent(entry.test_id, exchange, judge_labeled(exchange, settings.policy))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import schemathesis
@@ -132,8 +132,7 @@ def login_call(request: GeneratedRequest) -> LoginCall:
 
 def labeled(exchange: Exchange, request: GeneratedRequest) -> Exchange:
     """The exchange of a generated case, labeled with the case (its id and phase)."""
-    exchange.labels.update(case_id=request.case_id, phase=request.phase)
-    return exchange
+    return replace(exchange, label=replace(exchange.label, case_id=request.case_id, phase=request.phase))
 
 
 def send(request: GeneratedRequest, target: Target) -> Exchange:
