@@ -205,26 +205,23 @@ class SuiteRun:
     requests: int | None
 
 
+def pytest_command(reports: str | Path, *args: str, base_url: str | None = None, selection: str = SUITE) -> list[str]:
+    """``python -m pytest -q`` on the suite (or ``selection``), its reports in ``reports``; the embedded server
+    unless ``base_url`` is given."""
+    target = ["--base-url", base_url, "--auth-token", TOKEN] if base_url else []
+    return [sys.executable, "-m", "pytest", "-q", *target, "--reports-dir", str(reports), *args, selection]
+
+
 def run_suite(*args: str, examples: int, selection: str = SUITE) -> SuiteRun:
     """The suite on the embedded server, with the probe telling when each test ran and what it sent."""
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / "probe.jsonl"
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "bench.probe",
-            "--examples",
-            str(examples),
-            "--hypothesis-seed",
-            str(SEED),
-            "--reports-dir",
-            str(Path(scratch) / "reports"),
+        command = pytest_command(
+            Path(scratch) / "reports",
+            *("-p", "bench.probe", "--examples", str(examples), "--hypothesis-seed", str(SEED)),
             *args,
-            selection,
-        ]
+            selection=selection,
+        )
         result = timed(command, _env(IPADLOGIN_BENCH_PROBE=str(probe)))
         if result.returncode != 0:
             raise RuntimeError(f"suite run failed ({result.returncode}):\n{result.output[-3000:]}")
@@ -363,24 +360,13 @@ def _ms(value: str) -> float:
 def slow_target(workers: int, rate_limit: float) -> tuple[float, int]:
     """test_cases.py against the `slow` fault (300 ms a call) under a rate cap: wall time and requests."""
     with bench_server("reference", "slow") as url, tempfile.TemporaryDirectory() as scratch:
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "--base-url",
-            url,
-            "--auth-token",
-            TOKEN,
-            "--rate-limit",
-            f"{rate_limit:g}",
-            "--success-budget",
-            "0",
-            "--reports-dir",
+        command = pytest_command(
             scratch,
+            *("--rate-limit", f"{rate_limit:g}", "--success-budget", "0"),
             *(["-n", str(workers)] if workers > 1 else []),
-            f"{SUITE}/test_cases.py",
-        ]
+            base_url=url,
+            selection=f"{SUITE}/test_cases.py",
+        )
         result = timed(command)
         summary = Path(scratch) / "summary.json"
         requests = json.loads(summary.read_text())["budget"]["requests"] if summary.exists() else -1
@@ -424,28 +410,14 @@ def live_defaults(runs: int) -> dict[str, Medians]:
     as shipped (5 req/s), uncapped, and one at a time uncapped; then the embedded default run."""
     found: dict[str, Medians] = {}
     with bench_server("reference", "slow") as url, tempfile.TemporaryDirectory() as scratch:
-        live = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "--base-url",
-            url,
-            "--auth-token",
-            TOKEN,
-            "--reports-dir",
-            scratch,
-            SUITE,
-        ]
-        found["capped"] = medians(live, Path(scratch), runs)
-        found["uncapped"] = medians([*live[:-1], "--rate-limit", "0", SUITE], Path(scratch), runs)
+        reports = Path(scratch)
+        found["capped"] = medians(pytest_command(reports, base_url=url), reports, runs)
+        found["uncapped"] = medians(pytest_command(reports, "--rate-limit", "0", base_url=url), reports, runs)
         found["sequential"] = medians(
-            [*live[:-1], "--rate-limit", "0", "--concurrency", "1", SUITE], Path(scratch), runs
+            pytest_command(reports, "--rate-limit", "0", "--concurrency", "1", base_url=url), reports, runs
         )
     with tempfile.TemporaryDirectory() as scratch:
-        found["embedded"] = medians(
-            [sys.executable, "-m", "pytest", "-q", "--reports-dir", scratch, SUITE], Path(scratch), runs
-        )
+        found["embedded"] = medians(pytest_command(scratch), Path(scratch), runs)
     return found
 
 

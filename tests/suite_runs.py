@@ -19,7 +19,21 @@ from tools.subprocess_run import SuiteRun
 SUITE = str(SUITE_DIR.relative_to(ROOT))
 """The suite's tests, relative to :data:`ROOT`."""
 
-__all__ = ["ROOT", "SUITE", "SuiteRun", "run_suite"]
+__all__ = ["ROOT", "SUITE", "MIXED_FAULTS", "SuiteRun", "live_args", "run_suite"]
+
+MIXED_FAULTS = ("wcid-500", "undocumented-failure-code", "type-string-accepted")
+"""A server that breaks MUSTs (ENV-8, REQ-9) in some request classes and keeps the rest: what a split or
+concurrent run must judge exactly as a serial one."""
+
+
+def live_args(url: str, token: str, examples: int, seed: int, *extra: str) -> list[str]:
+    """The arguments of a run against the server at ``url`` (a local one: no rate cap), generated cases seeded."""
+    return [
+        *("--base-url", url, "--auth-token", token, "--rate-limit", "0"),
+        *("--examples", str(examples), "--hypothesis-seed", str(seed), "--assert=plain"),
+        *extra,
+        SUITE,
+    ]
 
 
 def run_suite(

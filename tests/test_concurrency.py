@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from hostile_servers import Context, HostileServer, response_head, silent
-from suite_runs import ROOT, SUITE, run_suite
+from suite_runs import MIXED_FAULTS, ROOT, SUITE, live_args, run_suite
 
 from ipadlogin_conformance.checks import Expect
 from ipadlogin_conformance.client.budget import Budget, BudgetExhausted
@@ -35,7 +35,6 @@ from ipadlogin_conformance.suite.alike import FirstOfKind, body_shape
 from ipadlogin_conformance.suite.generation import GeneratedRequest
 
 TOKEN = "concurrency-test-token-5d2e"
-FAULTS = ("wcid-500", "undocumented-failure-code", "type-string-accepted")
 """A MUST failure (ENV-8, REQ-9) and two warnings (ENV-6, REQ-6): verdicts worth comparing."""
 FAILURE = b'{"code":"1001","message":"no","data":null}'
 VALID = LoginCall(json_dumps({"type": 2}))
@@ -179,26 +178,12 @@ def test_cases_alike_by_class_and_body_shape() -> None:
 
 @pytest.fixture(scope="module")
 def faulty_server() -> Iterator[RunningServer]:
-    with start_reference_server(token=TOKEN, faults=FAULTS) as server:
+    with start_reference_server(token=TOKEN, faults=MIXED_FAULTS) as server:
         yield server
 
 
 def _args(url: str, *extra: str) -> list[str]:
-    return [
-        "--base-url",
-        url,
-        "--auth-token",
-        TOKEN,
-        "--rate-limit",
-        "0",
-        "--examples",
-        "60",
-        "--hypothesis-seed",
-        "4321",
-        "--assert=plain",
-        *extra,
-        SUITE,
-    ]
+    return live_args(url, TOKEN, 60, 4321, *extra)
 
 
 def _cassette(reports: Path) -> list[tuple[str, str | None, int]]:

@@ -15,13 +15,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from suite_runs import SUITE, run_suite
+from suite_runs import MIXED_FAULTS, SUITE, live_args, run_suite
 
 from ipadlogin_conformance.client.budget import Budget, BudgetExhausted
 from ipadlogin_conformance.server import RunningServer, start_reference_server
 
 TOKEN = "parallel-test-token-77c1"
-FAULTS = ("wcid-500", "undocumented-failure-code", "type-string-accepted")
 """A MUST failure (ENV-8, REQ-9) and two warnings (ENV-6, REQ-6): verdicts worth comparing."""
 
 
@@ -88,28 +87,12 @@ def test_serial_state_stays_in_memory() -> None:
 
 @pytest.fixture(scope="module")
 def faulty_server() -> Iterator[RunningServer]:
-    with start_reference_server(token=TOKEN, faults=FAULTS) as server:
+    with start_reference_server(token=TOKEN, faults=MIXED_FAULTS) as server:
         yield server
 
 
 def _args(url: str, *extra: str) -> list[str]:
-    return [
-        "--base-url",
-        url,
-        "--auth-token",
-        TOKEN,
-        "--rate-limit",
-        "0",
-        "--success-budget",
-        "0",
-        "--examples",
-        "40",
-        "--hypothesis-seed",
-        "1234",
-        "--assert=plain",
-        *extra,
-        SUITE,
-    ]
+    return live_args(url, TOKEN, 40, 1234, "--success-budget", "0", *extra)
 
 
 def test_two_workers_give_the_serial_verdicts(faulty_server: RunningServer) -> None:
