@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import psutil
 
-from ipadlogin_conformance.checks import Policy, judge_login
+from ipadlogin_conformance.checks import Policy, created_a_login, judge_login
 from ipadlogin_conformance.client.target import Target, TargetConfig
 from ipadlogin_conformance.suite.cases import load_cases, send
 
@@ -173,7 +173,7 @@ def checks_loop(url: str, rounds: int, limit_s: float) -> float:
     """
     cases = load_cases()
     policy = Policy()
-    with Target(TargetConfig(url, TOKEN)) as target:
+    with Target(TargetConfig(url, TOKEN), succeeded=created_a_login) as target:
         for case in cases:  # warm up
             send(case, target)
         started = time.perf_counter()

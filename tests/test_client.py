@@ -14,7 +14,7 @@ import socket
 import hostile_servers as hostile
 import pytest
 
-from ipadlogin_conformance.checks import qr_image_decodes
+from ipadlogin_conformance.checks import created_a_login, qr_image_decodes
 from ipadlogin_conformance.client.fetch_policy import FetchPolicy, address_kind
 from ipadlogin_conformance.client.target import MAX_QR_REDIRECTS, Target, TargetConfig
 from ipadlogin_conformance.client.wire import HEAD_LIMIT, MAX_HEADER_LINES, ExchangeOnWire, HeadTooLarge
@@ -26,7 +26,7 @@ BODY = b'{"type":2}'
 
 
 def _target(url: str) -> Target:
-    return Target(TargetConfig(url, TOKEN, request_timeout_s=2.0, use_proxy_env=False))
+    return Target(TargetConfig(url, TOKEN, request_timeout_s=2.0, use_proxy_env=False), succeeded=created_a_login)
 
 
 def _answer(data: bytes, method: str = "POST") -> ExchangeOnWire:
@@ -175,7 +175,7 @@ def test_a_qr_url_into_the_runners_network_is_refused_without_a_connection(url: 
 def test_a_target_on_a_public_address_cannot_send_the_suite_to_loopback() -> None:
     with (
         hostile.HostileServer(hostile.png_bomb) as qr,
-        Target(TargetConfig("http://8.8.8.8:9", TOKEN, use_proxy_env=False)) as client,
+        Target(TargetConfig("http://8.8.8.8:9", TOKEN, use_proxy_env=False), succeeded=created_a_login) as client,
     ):
         exchange, unreachable = client.fetch_qr(f"{qr.url}/qr.png")
     assert unreachable and "a loopback address" in exchange.error

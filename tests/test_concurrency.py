@@ -24,7 +24,7 @@ import pytest
 from hostile_servers import Context, HostileServer, response_head, silent
 from suite_runs import MIXED_FAULTS, ROOT, SUITE, live_args, run_suite
 
-from ipadlogin_conformance.checks import Expect
+from ipadlogin_conformance.checks import Expect, created_a_login
 from ipadlogin_conformance.client.budget import Budget, BudgetExhausted
 from ipadlogin_conformance.client.concurrency import InFlight, LoginCall, Sent
 from ipadlogin_conformance.client.target import Target, TargetConfig, TargetStalled
@@ -52,7 +52,9 @@ def reference() -> Iterator[RunningServer]:
 def _sent(
     url: str, calls: list[LoginCall], concurrency: int, budget: Budget | None = None, timeout_s: float = 10.0
 ) -> tuple[list[Sent], Target]:
-    target = Target(TargetConfig(url, TOKEN, request_timeout_s=timeout_s), budget or Budget())
+    target = Target(
+        TargetConfig(url, TOKEN, request_timeout_s=timeout_s), budget or Budget(), succeeded=created_a_login
+    )
     with target, InFlight(target, concurrency) as flight:
         for call in calls:
             flight.submit(call)

@@ -24,7 +24,7 @@ import hostile_servers as hostile
 import pytest
 from suite_runs import ROOT, SUITE, run_suite
 
-from ipadlogin_conformance.checks import Expect
+from ipadlogin_conformance.checks import Expect, created_a_login
 from ipadlogin_conformance.client.target import Target, TargetConfig
 from ipadlogin_conformance.core.exchange import Exchange, ReceivedResponse, SentRequest
 from ipadlogin_conformance.core.verdict import Finding, Outcome
@@ -237,7 +237,10 @@ GARBAGE_STATUS_LINE = sends(b"GARBAGE\r\nContent-Length: 2\r\n\r\n{}")
     ],
 )
 def test_a_transport_failure_is_named_for_what_happened(behaviour: hostile.Behaviour, error: str) -> None:
-    with hostile.HostileServer(behaviour) as server, Target(TargetConfig(server.url, TOKEN, 2.0)) as target:
+    with (
+        hostile.HostileServer(behaviour) as server,
+        Target(TargetConfig(server.url, TOKEN, 2.0), succeeded=created_a_login) as target,
+    ):
         exchange = target.login(b'{"type":2}')
     assert exchange.response is None and exchange.error == error
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ipadlogin_conformance.checks import Policy
+from ipadlogin_conformance.checks import Policy, created_a_login
 from ipadlogin_conformance.client.budget import BudgetExhausted
 from ipadlogin_conformance.client.target import Target, TargetConfig
 from ipadlogin_conformance.contract.catalog import load_catalog
@@ -140,7 +140,8 @@ class Servers:
                 target.close()
             url = self.start(fault).url
             target = self.targets[fault] = Target(
-                TargetConfig(base_url=url, token=TOKEN, request_timeout_s=REQUEST_TIMEOUT_S)
+                TargetConfig(base_url=url, token=TOKEN, request_timeout_s=REQUEST_TIMEOUT_S),
+                succeeded=created_a_login,
             )
         return target
 

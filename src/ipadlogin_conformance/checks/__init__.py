@@ -14,7 +14,7 @@ from ..core.exchange import Exchange
 from ..core.policy import Expect, Policy, Profile
 from ..core.verdict import Finding
 from .decision import expected_outcome
-from .envelope import Decision, Envelope, judge_envelope, read_envelope
+from .envelope import Decision, Envelope, created_a_login, judge_envelope, read_envelope
 from .method import other_method_refused
 from .qr import qr_image_decodes
 from .timing import answered_in_time, latency_within_budget, p95
@@ -26,6 +26,7 @@ __all__ = [
     "Expect",
     "Policy",
     "Profile",
+    "created_a_login",
     "judge_login",
     "latency_within_budget",
     "other_method_refused",

@@ -42,6 +42,12 @@ class Envelope:
     """Warnings for the page's errata that the lenient profile accepted."""
 
 
+def created_a_login(exchange: Exchange) -> bool:
+    """Whether the server accepted the request (code 1000): each such answer is a WeChat instance, which the
+    client's success budget counts."""
+    return read_envelope(exchange).decision is Decision.ACCEPTED
+
+
 def read_envelope(exchange: Exchange, profile: Profile = Profile.STRICT) -> Envelope:
     """Parse the body; in the lenient profile, accept the table's errata with a warning."""
     response = exchange.response

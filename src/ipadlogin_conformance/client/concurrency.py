@@ -37,7 +37,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..checks.envelope import Decision, read_envelope
 from ..core.exchange import Exchange
 from .budget import BudgetExhausted
 from .target import VALID_TOKEN, Target, TargetStalled
@@ -217,7 +216,7 @@ class InFlight:
     def _send(self, item: _Item, headers: dict[str, str], reserved: bool) -> None:
         try:
             exchange = self._view.deliver(item.call.method, headers, item.call.body, reserved)
-            item.future.set_result(Sent(exchange, requests=1, successes=int(_accepted(exchange))))
+            item.future.set_result(Sent(exchange, requests=1, successes=int(self._view.succeeded(exchange))))
         except BaseException as error:  # never leave a reader waiting
             item.future.set_exception(error)
         finally:
@@ -237,7 +236,3 @@ def _sent_inline(target: Target, call: LoginCall) -> Sent:
     except BudgetExhausted as error:
         return Sent(not_sent=error, refused=usage.refused - refused_before)
     return Sent(exchange, requests=1, successes=usage.successes - successes_before)
-
-
-def _accepted(exchange: Exchange) -> bool:
-    return read_envelope(exchange).decision is Decision.ACCEPTED

@@ -31,7 +31,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
@@ -39,7 +39,6 @@ import httpcore
 import httpx
 
 from .. import __version__
-from ..checks.envelope import Decision, read_envelope
 from ..contract.spec import LOGIN_PATH
 from ..core.exchange import ErrorKind, Exchange, ReceivedResponse, SentRequest, header
 from ..core.proxies import ProxyChoice, ProxyError, proxy_for
@@ -156,11 +155,18 @@ def ssl_context(config: TargetConfig) -> ssl.SSLContext:
 
 
 class Target:
-    """Sends POST /iPadLogin (and GET qrCodeUrl) to one server, within a budget."""
+    """Sends POST /iPadLogin (and GET qrCodeUrl) to one server, within a budget.
 
-    def __init__(self, config: TargetConfig, budget: Budget | None = None) -> None:
+    ``succeeded`` tells which answers created a login, for the success budget: what a success is belongs
+    to the contract (``checks.envelope.created_a_login``), not to the client.
+    """
+
+    def __init__(
+        self, config: TargetConfig, budget: Budget | None = None, *, succeeded: Callable[[Exchange], bool]
+    ) -> None:
         self.config = config
         self.budget = budget or Budget()
+        self.succeeded = succeeded
         self.login_url = urljoin(config.base_url.rstrip("/") + "/", LOGIN_PATH.lstrip("/"))
         self._ssl_context = ssl_context(config)
         self._wire = Wire()
@@ -227,7 +233,7 @@ class Target:
     def deliver(self, method: str, headers: dict[str, str], body: bytes | None, reserved: bool) -> Exchange:
         """Send an admitted login request; count its success and release its reservation."""
         exchange = self.send(method, self.login_url, headers, body)
-        self.budget.after_response(read_envelope(exchange).decision is Decision.ACCEPTED, reserved)
+        self.budget.after_response(self.succeeded(exchange), reserved)
         return exchange
 
     def view(self) -> Target:

@@ -238,11 +238,12 @@ def _compare(plan: Plan, ignored: frozenset[str]) -> int:
 
 def _target(settings: Settings) -> Target:
     """A side's client: its own TargetConfig and its own Budget (rate cap, success budget)."""
+    from ..checks import created_a_login
     from ..client.budget import Budget
     from ..client.target import Target, TargetConfig
 
     config = TargetConfig.for_settings(settings, settings.base_url, settings.token)
-    return Target(config, Budget(settings.rate_limit, settings.success_budget))
+    return Target(config, Budget(settings.rate_limit, settings.success_budget), succeeded=created_a_login)
 
 
 def _scrubber(plan: Plan) -> Callable[[str], str]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from ..checks import Expect
+from ..checks import Expect, created_a_login
 from ..client.budget import Budget, BudgetExhausted
 from ..client.target import Target, TargetConfig, Unreachable, require_reachable
 from ..contract.catalog import load_catalog
@@ -241,13 +241,19 @@ def target(ipadlogin_settings: Settings, pytestconfig: pytest.Config) -> Iterato
     budget = Budget(settings.rate_limit, settings.success_budget, budget_state_file(pytestconfig))
     try:
         if not settings.embedded:
-            with Target(TargetConfig.for_settings(settings, settings.base_url, settings.token), budget) as client:
+            with Target(
+                TargetConfig.for_settings(settings, settings.base_url, settings.token),
+                budget,
+                succeeded=created_a_login,
+            ) as client:
                 yield client
             return
         from ..server import start_reference_server
 
         with start_reference_server(token=settings.token) as server:  # the development token unless one was given
-            with Target(TargetConfig.for_settings(settings, server.url, settings.token), budget) as client:
+            with Target(
+                TargetConfig.for_settings(settings, server.url, settings.token), budget, succeeded=created_a_login
+            ) as client:
                 yield client
     finally:
         budget.close()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..checks import created_a_login
 from ..client.target import Target, TargetConfig
 from ..core.exchange import Exchange
 from ..core.label import Judgement
@@ -68,7 +69,7 @@ def resend(
         ca_bundle,
     )
     label = replace(recorded.label, sent_at=None)
-    with Target(config) as target:
+    with Target(config, succeeded=created_a_login) as target:
         if label.judgement is Judgement.QR:  # as the run fetched it: redirects followed, image-sized cap
             sent, unreachable = target.fetch_qr(url)
             label = replace(label, unreachable=unreachable, redirects=sent.label.redirects, proxy=sent.label.proxy)
