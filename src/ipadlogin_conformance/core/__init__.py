@@ -5,6 +5,7 @@ runner all speak in these types.
 """
 
 from .exchange import ErrorKind, Exchange, ReceivedResponse, SentRequest
+from .label import Judgement, Label
 from .policy import Expect, Policy, Profile
 from .redaction import PLACEHOLDER, Redactor
 from .settings import OPTIONS, Settings, SettingsError, resolve
@@ -17,6 +18,8 @@ __all__ = [
     "Exchange",
     "Expect",
     "Finding",
+    "Judgement",
+    "Label",
     "Outcome",
     "Policy",
     "Profile",
