@@ -186,8 +186,8 @@ def replay_command(args: argparse.Namespace) -> int:
     from .reports.cassette import CassetteError, read_cassette
     from .results.overall import run_verdict
     from .runner.findings import write_findings
-    from .runner.plugin import write_table
     from .runner.replay import PlainReporter, replay, run_info, settings_of, write_run_reports
+    from .runner.terminal import write_table
 
     try:
         cassette = read_cassette(Path(args.cassette))

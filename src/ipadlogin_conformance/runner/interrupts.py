@@ -52,3 +52,7 @@ class SignalGuard:
         finally:
             for signum, handler in before.items():
                 signal.signal(signum, handler)
+
+
+SIGNALS = SignalGuard()
+"""The run's one guard: the plugin's session installs and restores it; the reports are written while it holds off."""

@@ -105,7 +105,7 @@ def replay(cassette: Cassette, settings: Settings) -> Replay:
 
 
 class PlainReporter:
-    """What :func:`.plugin.write_table` needs of pytest's terminal reporter, on a plain stream."""
+    """What :func:`.terminal.write_table` needs of pytest's terminal reporter, on a plain stream."""
 
     COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
 
