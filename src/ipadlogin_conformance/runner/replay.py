@@ -1,6 +1,6 @@
 """Replay: judge a recorded run again, offline, against today's spec and catalog.
 
-Each cassette entry is judged from its labels by the very functions a live
+Each cassette entry is judged from its label by the very functions a live
 run uses (:func:`.judgement.judge_into`), the tests' records are merged into
 :class:`~.results.RunResults` in the recorded order and the run is closed the
 same way, so an unchanged suite gives the recorded verdicts and a changed

@@ -4,7 +4,7 @@ The curl lines need a POSIX shell; this needs only the console tool, so a
 vendor's engineer on Windows reproduces a finding too. The request is the
 cassette entry's, byte for byte (method, headers as recorded, body), with
 ``$IPADLOGIN_TOKEN`` filled in; the answer is judged by the entry's own
-labels, as the run judged it. ``--base-url`` sends it to another server (a
+label, as the run judged it. ``--base-url`` sends it to another server (a
 fixed build on a laptop), keeping the path.
 """
 
