@@ -278,8 +278,15 @@ class CassetteWriter:
         )
 
     def close(self, results: RunResults, run: RunInfo | None = None) -> Path | None:
-        """Finish the file with the tests, how the run went and the verdicts; None when no test ran."""
-        if self._file is None:
+        """Finish the file with the tests, how the run went and the verdicts; None when it could not be written.
+
+        A run stopped before its first test reported still gets its cassette (no entries, marked incomplete):
+        summary.json points to it, and a stopped run writes every report.
+        """
+        try:
+            out = self._open()
+        except OSError as error:  # the reports dir went away during the run
+            print(f"ipadlogin-conformance: cassette not written: {error}", file=sys.stderr)
             return None
         overall = run_verdict(results, self.settings.warnings_as_errors, () if run is None else run.incomplete_reasons)
         tail = {
@@ -288,8 +295,8 @@ class CassetteWriter:
             "_verdicts": {rid: result.outcome.value for rid, result in results.requirements.items()},
             "_overall": overall.outcome.value,
         }
-        self._file.write("\n], " + self._redactor.text(dumps(tail, ensure_ascii=False))[1:] + "}\n")
-        self._file.close()
+        out.write("\n], " + self._redactor.text(dumps(tail, ensure_ascii=False))[1:] + "}\n")
+        out.close()
         self._file = None
         try:
             os.replace(self._partial, self._absolute)

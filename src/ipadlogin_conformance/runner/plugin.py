@@ -47,9 +47,9 @@ from ..results.judgement import judge_into, label_login, label_other_method, lab
 from ..results.overall import RunVerdict, run_verdict
 from ..results.records import RunResults, TestRecord, is_blocking
 from .findings import write_findings
-from .interrupts import SignalGuard
+from .interrupts import SignalGuard, WholeReports
 from .invocation import ini_base_url, run_again_if_mistaken, suite_selected, typed_base_url
-from .parallel import SharedBudgetDir, budget_state_file
+from .parallel import SharedBudgetDir, budget_state_file, workers
 from .plan import plan_line, planned_requests
 from .prefetch import MARKER_LINE, ipadlogin_ahead, send_later, sent_ahead, settle  # noqa: F401 - fixtures
 from .progress import BROKEN, WARNED, WorkProgress
@@ -125,6 +125,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = RunResults()
     activate(settings)
     SIGNALS.install()
+    # A test's reports reach every plugin (terminal, run results, cassette, JUnit) or none: a signal waits for them.
+    whole_tests = not hasattr(config, "workerinput") and workers(config) == 1
+    config.pluginmanager.register(WholeReports(SIGNALS, whole_tests=whole_tests), "ipadlogin-whole-reports")
     if not hasattr(config, "workerinput"):
         lock = _prepare_reports(config, settings)
         config.pluginmanager.register(RunReporter(config, lock), "ipadlogin-run-reporter")
@@ -431,8 +434,7 @@ class RunReporter:
             record = TestRecord.from_dict(data)
             self.results.merge(record)
             if self.cassette is not None:
-                with SIGNALS.held_off():  # a test's entries and its line in _tests, or neither
-                    self.cassette.add(record)
+                self.cassette.add(record)  # signals wait meanwhile (WholeReports): its entries whole
             delattr(report, REPORT_ATTRIBUTE)  # pytest keeps every report to the end; the exchanges are on disk now
         self.progress.observe(report, record)
 
