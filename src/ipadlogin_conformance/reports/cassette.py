@@ -210,8 +210,10 @@ def run_info(settings: Settings) -> dict[str, Any]:
 class CassetteWriter:
     """Streams a run's judged exchanges into a HAR file; the file appears complete on :meth:`close`."""
 
-    def __init__(self, path: Path, settings: Settings) -> None:
+    def __init__(self, path: Path, settings: Settings, in_flight: int = 1) -> None:
         self.path = path
+        self.in_flight = in_flight
+        """Requests in flight at most while recording (``_run.inFlight``): compare judges the latencies by it."""
         self._absolute = path.absolute()  # the working directory may change before the run ends
         self.settings = settings
         self._redactor = Redactor(settings.token)
@@ -226,7 +228,7 @@ class CassetteWriter:
             head = {
                 "version": "1.2",
                 "creator": {"name": "ipadlogin-conformance", "version": __version__},
-                "_run": run_info(self.settings),
+                "_run": {**run_info(self.settings), "inFlight": self.in_flight},
                 "pages": [],
             }
             self._file.write(

@@ -397,8 +397,11 @@ class RunReporter:
         self.verdict: RunVerdict | None = None
         """The run's overall verdict, once the session finished (None: not a conformance run)."""
         self.where = reproduction(self.settings)
+        in_flight = self.settings.concurrency * workers(config)  # inline below 2 (prefetch): at most this many
         self.cassette = (
-            CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if self.reports else None
+            CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings, in_flight)
+            if self.reports
+            else None
         )
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
         self.header = config.stash[HEADER]
