@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +47,8 @@ SIDE_BY_SIDE = 2
 """Concurrent suite runs: one per core, so a run is not starved of CPU after its first request."""
 QR_TEST = f"{SUITE}/test_qr.py"
 CASSETTE = "exchanges.har"
+STREAMED = f"{CASSETTE}.partial"
+"""Where a run streams its cassette from the first test it recorded on (renamed to CASSETTE at the end)."""
 UNUSED_PORT_URL = "http://127.0.0.1:9"
 """The discard port: nothing answers there; only a proxy can serve this base URL."""
 
@@ -218,7 +221,8 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
                 signum: int = signum,
                 queue_behind: bool = queue_behind,
             ) -> None:
-                _wait_for(lambda: len(slow.requests) >= 3)
+                # Well under way: a test recorded, requests in flight (up to 8 sent ahead; 3 seen alone is no test done).
+                _wait_for(lambda: len(slow.requests) >= 3 and (reports / STREAMED).exists())
                 if queue_behind:
                     facts["beside"] = run_suite(
                         _suite_args(slow.url, selection=QR_TEST), kill_after_s=60, reports_dir=reports
@@ -229,6 +233,16 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fu
             jobs[f"stopped-by-{signal.Signals(signum).name}"] = scenario(
                 None, _suite_args(slow.url), servers={"login": slow}, while_running=stop_midway
             )
+        unanswered = serve(hostile.silent)
+
+        def stop_at_once(pid: int, reports: Path, facts: dict[str, Any]) -> None:
+            _wait_for(lambda: len(unanswered.requests) >= 1)  # the first test waits for its answer: none reported
+            facts["signalled"] = time.monotonic()
+            os.kill(pid, signal.SIGINT)
+
+        jobs["stopped-before-any-test"] = scenario(
+            None, _suite_args(unanswered.url), servers={"login": unanswered}, while_running=stop_at_once
+        )
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         yield futures
         for future in futures.values():
@@ -289,6 +303,12 @@ def _common_bounds(scenario: Scenario) -> None:
     for name in ("summary.json", CASSETTE):
         if name in written:
             _strict_json(written[name])
+
+
+def _terminal_tests(output: str) -> int:
+    """The tests pytest's closing line counts (passed, failed, skipped, ...)."""
+    closing = output.rstrip().splitlines()[-1]
+    return sum(int(count) for count in re.findall(r"(\d+) (?:passed|failed|skipped|errors?|xfailed|xpassed)", closing))
 
 
 def _cassette_entries(scenario: Scenario) -> list[dict[str, Any]]:
@@ -464,9 +484,6 @@ def test_no_proxy_ignores_the_proxy_variables(scenarios: dict[str, Future[Scenar
 # --- signals and concurrent runs -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False, reason="SIGINT with requests in flight sometimes loses the cassette (under investigation)"
-)
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
 def test_a_stopped_run_writes_every_report_valid_and_incomplete(
     signame: str, scenarios: dict[str, Future[Scenario]]
@@ -481,6 +498,24 @@ def test_a_stopped_run_writes_every_report_valid_and_incomplete(
     summary = _strict_json(written["summary.json"])
     assert summary["complete"] is False and summary["target"]["base_url"] == scenario.servers["login"].url
     assert len(_cassette_entries(scenario)) >= 1
+    # Every report holds the same tests: none shown on the terminal and missing from summary.json and the cassette.
+    tests = _strict_json(written[CASSETTE])["log"]["_tests"]
+    assert _terminal_tests(run.output) == summary["tests"]["run"] == len(tests), run.tail()
+
+
+def test_a_run_stopped_before_any_test_reported_writes_every_report_and_an_empty_cassette(
+    scenarios: dict[str, Future[Scenario]],
+) -> None:
+    scenario = scenarios["stopped-before-any-test"].result()
+    run = scenario.run
+    _common_bounds(scenario)
+    assert run.returncode == 2, run.tail()
+    assert run.exited - scenario.facts["signalled"] <= TIMEOUT_S + SLACK_S
+    written = _written(scenario)
+    assert {"junit.xml", "summary.json", "report.html", "summary.md", CASSETTE} <= set(written)
+    assert _strict_json(written["summary.json"])["complete"] is False
+    log = _strict_json(written[CASSETTE])["log"]
+    assert log["entries"] == [] and log["_tests"] == [] and log["_runInfo"]["incompleteReasons"]
 
 
 def test_a_second_run_into_the_same_reports_dir_stops_at_once(scenarios: dict[str, Future[Scenario]]) -> None:

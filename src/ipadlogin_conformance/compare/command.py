@@ -215,6 +215,7 @@ def _compare(plan: Plan, ignored: frozenset[str]) -> int:
         run,
         ignored=ignored,
         notes=notes,
+        latency_slowdown_only=recording is not None and recording.latency_slowdown_only,
         settings={
             "examples": new.examples,
             "seed": new.seed,

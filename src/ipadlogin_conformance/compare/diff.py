@@ -11,6 +11,12 @@ p95 of fewer than 20 calls is their slowest one (one scheduling hiccup, or a
 server's first call warming up), so a class of fewer than
 :data:`LATENCY_MIN_REQUESTS` requests answered by both sides is judged pooled
 with the other small classes (both sides pool the same requests).
+
+A recording's latencies measured with other requests in flight (a run's
+``--concurrency``, its xdist workers) include the time each request queued
+behind the others, which requests sent one at a time do not: there only a
+slowdown of NEW counts (a NEW faster than such a recording is no news, and
+is what a comparison under a loaded machine would otherwise report).
 """
 
 from __future__ import annotations
@@ -158,11 +164,18 @@ def _changed_values(old: Shape, new: Shape) -> list[tuple[str, str, str]]:
     ]
 
 
-def latency_difference(old_ms: Sequence[float], new_ms: Sequence[float]) -> Difference | None:
-    """The p95 of a request class on both sides (requests answered by both), if it moved beyond noise."""
+def latency_difference(
+    old_ms: Sequence[float], new_ms: Sequence[float], *, slowdown_only: bool = False
+) -> Difference | None:
+    """The p95 of a request class on both sides (requests answered by both), if it moved beyond noise.
+
+    ``slowdown_only``: OLD was measured with requests in flight, NEW one at a time; only a slower NEW counts.
+    """
     if min(len(old_ms), len(new_ms)) < LATENCY_MIN_REQUESTS:
         return None
     before, after = p95(old_ms), p95(new_ms)
+    if slowdown_only and after <= before:
+        return None
     low, high = sorted((before, after))
     if high - low > LATENCY_FLOOR_MS and high > LATENCY_RATIO * low:
         return Difference("latency", f"{before:.0f} ms", f"{after:.0f} ms")

@@ -10,6 +10,11 @@ Both sides are judged by today's rules: a hand-written case by today's
 ``cases.yaml`` entry of the same id, a generated case by today's request
 classes. A cassette recorded by another version of the spec, catalog or suite
 is compared all the same, with a note that says so.
+
+A cassette recorded with requests in flight (``_run.inFlight`` above 1, or
+not stated) measured each latency with the time it queued behind the others;
+the live side sends one at a time, so only a slowdown is told (see
+:mod:`.diff`), and a note says so.
 """
 
 from __future__ import annotations
@@ -45,12 +50,18 @@ class Recording:
     answers: dict[str, Exchange]
     """Request id → the recorded exchange, labeled by today's rules."""
     notes: list[str] = field(default_factory=list)
+    latency_slowdown_only: bool = False
+    """The recorded latencies were measured with other requests in flight (or the cassette does not say)."""
 
 
 def read_recording(path: Path) -> Recording:
     """The requests and answers of a cassette (raises CassetteError for a file that is not one)."""
     cassette = read_cassette(path)
     notes = version_notes(cassette.run)
+    in_flight = cassette.run.get("inFlight")
+    slowdown_only = in_flight != 1
+    if slowdown_only:
+        notes.append(in_flight_note(in_flight))
     entries = [entry for entry in cassette.entries if entry.exchange.label.judgement is not None]
     ids = numbered(_name(entry.test_id) for entry in entries)
     requests, answers = [], {}
@@ -74,7 +85,20 @@ def read_recording(path: Path) -> Recording:
         notes.append(
             f"requirement IDs unknown to today's catalog were dropped from the recorded labels: {', '.join(sorted(dropped))}"
         )
-    return Recording(Path(path), requests, answers, notes)
+    return Recording(Path(path), requests, answers, notes, slowdown_only)
+
+
+def in_flight_note(in_flight: Any) -> str:
+    """Why the recording's latencies are compared one way only."""
+    how = (
+        f"with up to {in_flight} requests in flight"
+        if isinstance(in_flight, int)
+        else "without saying how many requests were in flight"
+    )
+    return (
+        f"the cassette's latencies were measured {how}, NEW's one request at a time: "
+        "only a slower NEW counts as a latency difference"
+    )
 
 
 def version_notes(run: dict[str, Any]) -> list[str]:
@@ -115,7 +139,7 @@ def _name(test_id: str) -> str:
 
 
 def _relabeled(entry: RecordedEntry, dropped: set[str]) -> Exchange:
-    """The recorded exchange with today's judgement labels (a copy: the cassette's stays as read)."""
+    """The recorded exchange with today's judgement label (requirement IDs of today's catalog and cases)."""
     exchange = entry.exchange
     if exchange.label.judgement is not Judgement.LOGIN:
         return exchange

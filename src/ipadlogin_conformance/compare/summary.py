@@ -49,9 +49,17 @@ EXIT_MEANINGS = {
 
 
 def build_summary(
-    run: Run, *, ignored: Iterable[str] = (), settings: dict[str, Any] | None = None, notes: Iterable[str] = ()
+    run: Run,
+    *,
+    ignored: Iterable[str] = (),
+    settings: dict[str, Any] | None = None,
+    notes: Iterable[str] = (),
+    latency_slowdown_only: bool = False,
 ) -> dict[str, Any]:
-    """Everything the comparison found, as JSON-ready data (no token: exchanges are redacted at the source)."""
+    """Everything the comparison found, as JSON-ready data (no token: exchanges are redacted at the source).
+
+    ``latency_slowdown_only``: OLD's latencies were measured with requests in flight (see :mod:`.diff`).
+    """
     ignored = frozenset(ignored)
     compared = [pair for pair in run.pairs if pair.compared]
     found: list[Item] = [
@@ -59,7 +67,7 @@ def build_summary(
         for pair in compared
         for difference in pair.differences
     ]
-    found += _latency(compared)
+    found += _latency(compared, latency_slowdown_only)
     found += _verdicts(run)
     kept = [item for item in found if item[2].kind not in ignored]
     not_compared = [pair for pair in run.pairs if not pair.compared]
@@ -79,7 +87,12 @@ def build_summary(
         "new": _side(run.new, [pair.new for pair in run.pairs]),
         "settings": {
             **(settings or {}),
-            "latency": {"ratio": LATENCY_RATIO, "floor_ms": LATENCY_FLOOR_MS, "min_requests": LATENCY_MIN_REQUESTS},
+            "latency": {
+                "ratio": LATENCY_RATIO,
+                "floor_ms": LATENCY_FLOOR_MS,
+                "min_requests": LATENCY_MIN_REQUESTS,
+                "slowdown_only": latency_slowdown_only,
+            },
         },
         "ignored_kinds": sorted(ignored, key=KINDS.index),
         "notes": list(notes),
@@ -132,7 +145,7 @@ def differences_of(summary: dict[str, Any], group: dict[str, Any]) -> list[dict[
     return [item for item in summary["differences"] if (item["kind"], item["class"], item["old"], item["new"]) == key]
 
 
-def _latency(compared: list[Pair]) -> list[Item]:
+def _latency(compared: list[Pair], slowdown_only: bool) -> list[Item]:
     """One difference per request class whose p95 moved beyond noise; the curl lines of its slowest NEW request."""
     by_class: dict[str, list[tuple[Pair, float, float]]] = {}
     for pair in compared:
@@ -143,7 +156,9 @@ def _latency(compared: list[Pair]) -> list[Item]:
             )
     found: list[Item] = []
     for request_class, timed in latency_classes(by_class).items():
-        difference = latency_difference([old_ms for _, old_ms, _ in timed], [new_ms for _, _, new_ms in timed])
+        difference = latency_difference(
+            [old_ms for _, old_ms, _ in timed], [new_ms for _, _, new_ms in timed], slowdown_only=slowdown_only
+        )
         if difference is not None:
             slowest = max(timed, key=lambda item: item[2] - item[1])[0]
             found.append(([pair.request.id for pair, _, _ in timed], request_class, difference, slowest))

@@ -201,8 +201,10 @@ def run_info(settings: Settings) -> dict[str, Any]:
 class CassetteWriter:
     """Streams a run's judged exchanges into a HAR file; the file appears complete on :meth:`close`."""
 
-    def __init__(self, path: Path, settings: Settings) -> None:
+    def __init__(self, path: Path, settings: Settings, in_flight: int = 1) -> None:
         self.path = path
+        self.in_flight = in_flight
+        """Requests in flight at most while recording (``_run.inFlight``): compare judges the latencies by it."""
         self._absolute = path.absolute()  # the working directory may change before the run ends
         self.settings = settings
         self._redactor = Redactor(settings.token)
@@ -217,7 +219,7 @@ class CassetteWriter:
             head = {
                 "version": "1.2",
                 "creator": {"name": "ipadlogin-conformance", "version": __version__},
-                "_run": run_info(self.settings),
+                "_run": {**run_info(self.settings), "inFlight": self.in_flight},
                 "pages": [],
             }
             self._file.write(
@@ -269,8 +271,15 @@ class CassetteWriter:
         )
 
     def close(self, results: RunResults, run: RunInfo | None = None) -> Path | None:
-        """Finish the file with the tests, how the run went and the verdicts; None when no test ran."""
-        if self._file is None:
+        """Finish the file with the tests, how the run went and the verdicts; None when it could not be written.
+
+        A run stopped before its first test reported still gets its cassette (no entries, marked incomplete):
+        summary.json points to it, and a stopped run writes every report.
+        """
+        try:
+            out = self._open()
+        except OSError as error:  # the reports dir went away during the run
+            print(f"ipadlogin-conformance: cassette not written: {error}", file=sys.stderr)
             return None
         overall = run_verdict(results, self.settings.warnings_as_errors, () if run is None else run.incomplete_reasons)
         tail = {
@@ -279,8 +288,8 @@ class CassetteWriter:
             "_verdicts": {rid: result.outcome.value for rid, result in results.requirements.items()},
             "_overall": overall.outcome.value,
         }
-        self._file.write("\n], " + self._redactor.text(dumps(tail, ensure_ascii=False))[1:] + "}\n")
-        self._file.close()
+        out.write("\n], " + self._redactor.text(dumps(tail, ensure_ascii=False))[1:] + "}\n")
+        out.close()
         self._file = None
         try:
             os.replace(self._partial, self._absolute)

@@ -4,6 +4,10 @@ The rate cap and the success budget protect a live target for the whole run:
 the controller creates a private directory for the shared budget state
 (:class:`~.budget.SharedState`) and gives every worker its path; it removes
 the directory when the run ends.
+
+:func:`workers` counts the workers a run starts: each sends requests of its
+own, so their latencies are measured with others in flight (the cassette says
+how many, for compare).
 """
 
 from __future__ import annotations
@@ -36,3 +40,14 @@ class SharedBudgetDir:
 def budget_state_file(config: pytest.Config) -> str | None:
     """The shared state file on an xdist worker; None in a serial run (the state stays in memory)."""
     return getattr(config, "workerinput", {}).get(BUDGET_STATE)
+
+
+def workers(config: pytest.Config) -> int:
+    """xdist workers this run starts (``-n N``, ``--tx [N*]spec``); 1 in a serial run."""
+    if getattr(config.option, "dist", "no") == "no":
+        return 1
+    count = 0
+    for spec in getattr(config.option, "tx", None) or ():
+        times, star, _ = str(spec).partition("*")
+        count += int(times) if star and times.isdigit() else 1
+    return max(count, 1)

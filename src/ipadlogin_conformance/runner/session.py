@@ -24,10 +24,10 @@ from ..contract.spec import seed_example_wcid
 from ..core.settings import Settings, SettingsError, activate, resolve
 from ..reports import JUNIT_XML, ReportsDirError, ReportsLock, lock_reports_dir, prepare_reports_dir
 from ..results.records import RunResults
-from .interrupts import SIGNALS
+from .interrupts import SIGNALS, WholeReports
 from .invocation import ini_base_url, suite_selected, typed_base_url
 from .keys import HEADER, RESULTS, RUN_SEED, SETTINGS
-from .parallel import SharedBudgetDir
+from .parallel import SharedBudgetDir, workers
 from .prefetch import MARKER_LINE
 from .terminal import RunReporter, header_line
 
@@ -65,6 +65,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = RunResults()
     activate(settings)
     SIGNALS.install()
+    # A test's reports reach every plugin (terminal, run results, cassette, JUnit) or none: a signal waits for them.
+    whole_tests = not hasattr(config, "workerinput") and workers(config) == 1
+    config.pluginmanager.register(WholeReports(SIGNALS, whole_tests=whole_tests), "ipadlogin-whole-reports")
     if not hasattr(config, "workerinput"):
         lock = _prepare_reports(config, settings)
         config.pluginmanager.register(RunReporter(config, lock), "ipadlogin-run-reporter")

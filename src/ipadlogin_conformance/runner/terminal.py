@@ -25,8 +25,8 @@ from ..reports.cassette import CASSETTE_NAME, CassetteWriter
 from ..results.overall import RunVerdict, run_verdict
 from ..results.records import RunResults, TestRecord
 from .findings import write_findings
-from .interrupts import SIGNALS
 from .keys import HEADER, REPORT_ATTRIBUTE, RESULTS, SETTINGS
+from .parallel import workers
 from .plan import plan_line, planned_requests
 from .recorder import reproduction
 
@@ -70,8 +70,11 @@ class RunReporter:
         self.verdict: RunVerdict | None = None
         """The run's overall verdict, once the session finished (None: not a conformance run)."""
         self.where = reproduction(self.settings)
+        in_flight = self.settings.concurrency * workers(config)  # inline below 2 (prefetch): at most this many
         self.cassette = (
-            CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings) if self.reports else None
+            CassetteWriter(self.settings.reports_dir / CASSETTE_NAME, self.settings, in_flight)
+            if self.reports
+            else None
         )
         """Every judged exchange, streamed to reports/exchanges.har (``ipadlogin-conformance replay`` reads it)."""
         self.header = config.stash[HEADER]
@@ -107,8 +110,7 @@ class RunReporter:
             record = TestRecord.from_dict(data)
             self.results.merge(record)
             if self.cassette is not None:
-                with SIGNALS.held_off():  # a test's entries and its line in _tests, or neither
-                    self.cassette.add(record)
+                self.cassette.add(record)  # signals wait meanwhile (WholeReports): its entries whole
             delattr(report, REPORT_ATTRIBUTE)  # pytest keeps every report to the end; the exchanges are on disk now
         self.progress.observe(report, record)
 
