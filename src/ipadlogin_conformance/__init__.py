@@ -8,6 +8,11 @@ them up, the tests in :mod:`.suite` run under :mod:`.runner` (the pytest
 plugin), :mod:`.reports` writes what a run found, and :mod:`.compare` diffs two
 implementations. :mod:`.server` is the reference implementation, beside the
 layers and independent of them. docs/architecture.md draws the map.
+
+Each layer's ``__init__`` names its public API (``__all__``); this one imports
+none of them, so that pytest loading the plugin in a project that does not run
+the suite costs next to nothing.
 """
 
 __version__ = "0.1.0"
+__all__ = ["__version__"]
