@@ -490,11 +490,7 @@ def test_a_stopped_run_writes_every_report_valid_and_incomplete(
 ) -> None:
     scenario = scenarios[f"stopped-by-{signame}"].result()
     run = scenario.run
-    _common_bounds(scenario)
-    assert run.returncode == 2, run.tail()
-    assert run.exited - scenario.facts["signalled"] <= TIMEOUT_S + SLACK_S
-    written = _written(scenario)
-    assert {"junit.xml", "summary.json", "report.html", "summary.md", CASSETTE} <= set(written)
+    written = _stopped_with_every_report(scenario)
     summary = _strict_json(written["summary.json"])
     assert summary["complete"] is False and summary["target"]["base_url"] == scenario.servers["login"].url
     assert len(_cassette_entries(scenario)) >= 1
@@ -506,16 +502,20 @@ def test_a_stopped_run_writes_every_report_valid_and_incomplete(
 def test_a_run_stopped_before_any_test_reported_writes_every_report_and_an_empty_cassette(
     scenarios: dict[str, Future[Scenario]],
 ) -> None:
-    scenario = scenarios["stopped-before-any-test"].result()
-    run = scenario.run
-    _common_bounds(scenario)
-    assert run.returncode == 2, run.tail()
-    assert run.exited - scenario.facts["signalled"] <= TIMEOUT_S + SLACK_S
-    written = _written(scenario)
-    assert {"junit.xml", "summary.json", "report.html", "summary.md", CASSETTE} <= set(written)
+    written = _stopped_with_every_report(scenarios["stopped-before-any-test"].result())
     assert _strict_json(written["summary.json"])["complete"] is False
     log = _strict_json(written[CASSETTE])["log"]
     assert log["entries"] == [] and log["_tests"] == [] and log["_runInfo"]["incompleteReasons"]
+
+
+def _stopped_with_every_report(scenario: Scenario) -> dict[str, str]:
+    """A signalled run: stopped within the timeout, exit 2 (interrupted), every report written (name -> text)."""
+    _common_bounds(scenario)
+    assert scenario.run.returncode == 2, scenario.run.tail()
+    assert scenario.run.exited - scenario.facts["signalled"] <= TIMEOUT_S + SLACK_S
+    written = _written(scenario)
+    assert {"junit.xml", "summary.json", "report.html", "summary.md", CASSETTE} <= set(written)
+    return written
 
 
 def test_a_second_run_into_the_same_reports_dir_stops_at_once(scenarios: dict[str, Future[Scenario]]) -> None:
