@@ -156,7 +156,7 @@ def test_replay_applies_another_profile(
 def test_2000_exchanges_stay_small_and_cut_bodies_keep_their_verdicts(tmp_path: Path) -> None:
     """Hostile answers (64 KiB, the most the target reads, of HTML) are cut; their findings are kept."""
     settings = resolve({"ipadlogin_reports_dir": str(tmp_path)}, environ={})
-    results, writer = RunResults(), CassetteWriter(tmp_path / CASSETTE_NAME, settings)
+    results, writer = RunResults(), CassetteWriter(tmp_path / CASSETTE_NAME, settings, in_flight=1)
     body = b"<html>" + b"x" * (64 * 1024 - 6)
     tracemalloc.start()
     for test in range(20):
@@ -252,7 +252,7 @@ def test_findings_a_test_states_itself_are_kept_with_their_exchange(tmp_path: Pa
     )
     judge_into(record, label_login(login, Expect.SUCCESS, ["REQ-1"]), settings.policy)
     record.add([not_verified("DATA-3", "no success with a qrCodeUrl to fetch", login)])
-    results, writer = RunResults(), CassetteWriter(tmp_path / CASSETTE_NAME, settings)
+    results, writer = RunResults(), CassetteWriter(tmp_path / CASSETTE_NAME, settings, in_flight=1)
     results.merge(record)
     writer.add(record)
     results.close(settings.policy)

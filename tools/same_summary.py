@@ -53,7 +53,7 @@ def _at(before: dict[str, Any], after: dict[str, Any], key: str, path: str) -> l
 def main(argv: list[str] | None = None) -> int:
     paths = sys.argv[1:] if argv is None else argv
     if len(paths) != 2:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        print("usage: " + __doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     before, after = (without_run_bound(json.loads(Path(path).read_text("utf-8"))) for path in paths)
     found = differences(before, after)

@@ -201,7 +201,7 @@ def run_info(settings: Settings) -> dict[str, Any]:
 class CassetteWriter:
     """Streams a run's judged exchanges into a HAR file; the file appears complete on :meth:`close`."""
 
-    def __init__(self, path: Path, settings: Settings, in_flight: int = 1) -> None:
+    def __init__(self, path: Path, settings: Settings, in_flight: int) -> None:
         self.path = path
         self.in_flight = in_flight
         """Requests in flight at most while recording (``_run.inFlight``): compare judges the latencies by it."""
